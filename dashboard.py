@@ -1,0 +1,35 @@
+"""Overview: headline figures for skills vs mindset training under the shared filters.
+
+Entry point: `streamlit run dashboard.py`. The other pages live in pages/.
+"""
+
+import streamlit as st
+
+from reemploy import charts, ui
+
+st.set_page_config(page_title="Re-employment outcomes", page_icon=":material/work:", layout="wide")
+session = ui.sidebar("overview")
+ui.page_header(
+    "Re-employment outcomes",
+    "Which training gets laid-off workers back to work, how fast, and at what wage? "
+    "Skills training (vocational courses) beside mindset training (job-choice concepts, "
+    "job-search motivation, self-employment), with registered job seekers without training "
+    "as a reference.",
+    session,
+)
+headline = session.load("headline_figures")
+if headline.empty:
+    ui.no_records()
+previous_filters = session.filters.previous_period()
+previous = session.load("headline_figures", previous_filters) if previous_filters else None
+ui.kpi_cards(headline, previous, session.min_cell)
+if previous_filters is None:
+    st.caption("Set both dates of a period in the sidebar to see changes against the previous "
+               "period of equal length.")
+else:
+    st.caption(f"Changes against {previous_filters.date_from} to {previous_filters.date_to}.")
+
+trend = session.load("placement_rate_by_cohort")
+st.plotly_chart(charts.placement_trend_chart(trend, session.min_cell), key="overview_trend")
+st.caption("How to read this: each point is the people who enrolled in that quarter; the line "
+           "shows the share who started a job within 180 days after leaving the programme.")

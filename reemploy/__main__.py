@@ -1,0 +1,5 @@
+import sys
+
+from reemploy.cli import main
+
+sys.exit(main())

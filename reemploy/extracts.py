@@ -1,0 +1,136 @@
+"""Locate, check and describe an extract folder (the contract is in data/README.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from reemploy.contract import TABLES
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / "data" / "extracts"
+DATA_ENV_VAR = "REEMPLOY_DATA"
+MANIFEST = "manifest.json"
+GEOJSON = "districts.geojson"
+
+
+class ExtractError(Exception):
+    """An extract that cannot be used, with what is wrong and how to fix it."""
+
+    def __init__(self, problem: str, fix: str = ""):
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix or (
+            "Generate the sample with `python -m reemploy generate --out DIR`, or import "
+            "real data with `python -m reemploy import --enrollments FILE --placements FILE "
+            "--as-of YYYY-MM-DD --out DIR`."
+        )
+
+    def __str__(self) -> str:
+        return f"{self.problem}\n{self.fix}"
+
+
+@dataclass(frozen=True)
+class Extract:
+    """An opened extract: where its files are, its as_of date and a version for cache keys."""
+
+    path: Path
+    as_of: dt.date
+    version: str
+    manifest: dict
+    files: dict[str, tuple[str, ...]]
+
+    @property
+    def geojson_path(self) -> Path | None:
+        candidate = self.path / GEOJSON
+        return candidate if candidate.is_file() else None
+
+
+def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The extract folder: an explicit path, else $REEMPLOY_DATA, else data/extracts."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get(DATA_ENV_VAR):
+        return Path(os.environ[DATA_ENV_VAR]).expanduser()
+    return DEFAULT_DATA_DIR
+
+
+def is_empty(path: Path) -> bool:
+    """True when the folder is missing or holds no extract at all (first start)."""
+    return not path.exists() or not any(
+        (path / name).exists()
+        for name in (MANIFEST, "enrollments.parquet", "enrollments", "placements.parquet")
+    )
+
+
+def _table_files(root: Path, table: str) -> tuple[str, ...]:
+    single = root / f"{table}.parquet"
+    folder = root / table
+    if single.is_file():
+        return (str(single),)
+    if folder.is_dir():
+        files = tuple(sorted(str(p) for p in folder.rglob("*.parquet") if p.is_file()))
+        if files:
+            return files
+        raise ExtractError(f"The folder {folder} holds no Parquet files.")
+    raise ExtractError(
+        f"The extract in {root} has no {table} table: expected {single.name} or a folder "
+        f"{folder.name}/ of Parquet files."
+    )
+
+
+def _read_as_of(root: Path) -> tuple[dict, dt.date, bytes]:
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise ExtractError(f"The extract in {root} has no {MANIFEST} (it must give the as_of date).")
+    raw = manifest_path.read_bytes()
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+        as_of = dt.date.fromisoformat(str(manifest["as_of"]))
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+        raise ExtractError(f"{manifest_path} is not valid JSON: {exc}.") from exc
+    except KeyError as exc:
+        raise ExtractError(f'{manifest_path} has no "as_of" date (YYYY-MM-DD).') from exc
+    except ValueError as exc:
+        raise ExtractError(f'{manifest_path} has an invalid "as_of" date: {manifest["as_of"]!r}.') from exc
+    return manifest, as_of, raw
+
+
+def _check_schema(table: str, files: tuple[str, ...]) -> None:
+    # Reading only the footer of one file is cheap and catches truncated or foreign files
+    # before a page runs its first query.
+    for file in files[:1] + files[-1:]:
+        try:
+            names = set(pq.read_schema(file).names)
+        except Exception as exc:  # pyarrow raises several types for broken files
+            raise ExtractError(f"{file} is not a readable Parquet file ({exc}).") from exc
+        # Hive partition folders (district=X/) carry their column in the path, not the file.
+        names |= {part.split("=", 1)[0] for part in Path(file).parts if "=" in part}
+        missing = [column for column in TABLES[table] if column not in names]
+        if missing:
+            raise ExtractError(
+                f"{file} lacks the required column(s) {', '.join(missing)} of the {table} table."
+            )
+
+
+def open_extract(path: str | os.PathLike) -> Extract:
+    """Check an extract folder against the contract and describe it, or raise ExtractError."""
+    root = Path(path)
+    if not root.is_dir():
+        raise ExtractError(f"The extract folder {root} does not exist.")
+    manifest, as_of, raw = _read_as_of(root)
+    files = {table: _table_files(root, table) for table in TABLES}
+    for table, table_files in files.items():
+        _check_schema(table, table_files)
+    digest = hashlib.sha256(raw)
+    for table_files in files.values():
+        for file in table_files:
+            stat = os.stat(file)
+            digest.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return Extract(root, as_of, digest.hexdigest()[:16], manifest, files)

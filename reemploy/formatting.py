@@ -1,0 +1,39 @@
+"""Numbers as people read them: percentages, intervals, suppression, changes."""
+
+from __future__ import annotations
+
+import math
+
+
+def is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def suppressed_text(min_cell: int) -> str:
+    return f"suppressed (n < {min_cell})"
+
+
+def percent(value, digits: int = 1) -> str:
+    return "–" if is_missing(value) else f"{value * 100:.{digits}f}%"
+
+
+def interval(low, high, digits: int = 1) -> str:
+    if is_missing(low) or is_missing(high):
+        return ""
+    return f"95% CI {low * 100:.{digits}f}–{high * 100:.{digits}f}%"
+
+
+def number(value, digits: int = 0, unit: str = "") -> str:
+    if is_missing(value):
+        return "–"
+    text = f"{value:,.{digits}f}"
+    return f"{text} {unit}".strip()
+
+
+def change(current, previous, kind: str = "rate") -> str | None:
+    """The change against the previous period in the metric's unit, or None if either is missing."""
+    if is_missing(current) or is_missing(previous):
+        return None
+    if kind == "rate":
+        return f"{(current - previous) * 100:+.1f} pp"
+    return f"{current - previous:+,.0f}"

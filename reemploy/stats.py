@@ -1,0 +1,371 @@
+"""Statistics behind the dashboard: intervals, survival curves, standardisation, suppression.
+
+Pure functions on numpy / pandas input (no Streamlit, no DuckDB). The SQL layer aggregates
+first (one row per group x day, or per group x stratum) so that nothing here ever has to see
+one row per person; see /work/shared/DOMAIN.md, "Metrics" and "Statistics that make a
+comparison trustworthy".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+KM_COLUMNS = ["day", "at_risk", "events", "censored", "survival", "survival_low", "survival_high"]
+
+
+def _z(alpha: float) -> float:
+    return float(sps.norm.isf(alpha / 2))
+
+
+def _to_float(a) -> np.ndarray:
+    """Float array with NaN for missing values (None, pd.NA, nullable dtypes)."""
+    if np.ndim(a) == 0:
+        return np.asarray(np.nan if pd.isna(a) else a, dtype=float)
+    return pd.to_numeric(pd.Series(np.ravel(np.asarray(a, dtype=object))), errors="coerce") \
+        .to_numpy(dtype=float, na_value=np.nan).reshape(np.shape(a))
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def wilson_interval(successes, n, alpha: float = 0.05):
+    """Wilson score interval for ``successes / n``, vectorised.
+
+    Uses ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
+    ``successes`` and ``n`` may be scalars, numpy arrays or pandas Series (aligned by
+    position). Where ``n`` is 0 or missing, both limits are NaN; no warning is emitted.
+
+    Returns ``(low, high)``: floats for scalar input, float numpy arrays otherwise.
+    """
+    scalar = np.ndim(successes) == 0 and np.ndim(n) == 0
+    x, m = np.broadcast_arrays(np.atleast_1d(_to_float(successes)), np.atleast_1d(_to_float(n)))
+    valid = np.isfinite(x) & np.isfinite(m) & (m > 0)
+    if np.any(valid & ((x < 0) | (x > m))):
+        raise ValueError("successes must lie between 0 and n")
+    # statsmodels divides by n without guarding; feed it a harmless n where the answer is NaN.
+    low, high = proportion_confint(np.where(valid, x, 0.0), np.where(valid, m, 1.0),
+                                   alpha=alpha, method="wilson")
+    low = np.where(valid, low, np.nan).astype(float)
+    high = np.where(valid, high, np.nan).astype(float)
+    if scalar:
+        return float(low[0]), float(high[0])
+    return low, high
+
+
+def newcombe_difference(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Difference ``p1 - p2`` with Newcombe's hybrid score interval (1998, method 10).
+
+    Delegates to ``confint_proportions_2indep(method="newcomb", compare="diff")`` (statsmodels
+    spells it "newcomb"), which combines the two Wilson intervals. Returns
+    ``(difference, low, high)``; all NaN if either denominator is 0 or missing.
+    """
+    vals = [float(_to_float(v)) for v in (x1, n1, x2, n2)]
+    x1, n1, x2, n2 = vals
+    if not (np.isfinite(vals).all() and n1 > 0 and n2 > 0):
+        return np.nan, np.nan, np.nan
+    low, high = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff",
+                                           alpha=alpha)
+    return x1 / n1 - x2 / n2, float(low), float(high)
+
+
+# --------------------------------------------------------------------------- survival
+
+
+def kaplan_meier(days, events, censored, alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan-Meier curve from aggregated counts (one group).
+
+    ``days``, ``events``, ``censored`` are parallel arrays: for each day, how many people had
+    the event (placement) and how many were censored on that day. Repeated days are summed;
+    missing counts count as 0.
+    The people at risk on day t are everyone with time >= t, so people censored on t still
+    count as at risk for the events on t.
+
+    Returns one row per distinct day, sorted, with columns ``day, at_risk, events, censored,
+    survival, survival_low, survival_high``. ``survival`` is the product-limit estimate;
+    the band is the pointwise interval on the log(-log) scale with Greenwood's variance,
+    ``S ** exp(+-z * se / (S * |log S|))``, i.e. the "cloglog" transform statsmodels uses in
+    ``SurvfuncRight.quantile_ci`` with the Greenwood SE of ``SurvfuncRight.surv_prob_se``.
+    Before the first event the band is [1, 1]; once survival reaches 0 (everyone at risk had
+    the event) Greenwood's variance is undefined and the band is NaN, as in statsmodels.
+
+    Works on the counts directly (no expansion to one row per person), so it costs
+    O(number of distinct days) whatever the number of people.
+    """
+    day_arr = np.asarray(days)
+    if day_arr.size == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in KM_COLUMNS})
+    ev_in = pd.to_numeric(pd.Series(np.asarray(events)), errors="coerce").fillna(0).to_numpy(float)
+    ce_in = pd.to_numeric(pd.Series(np.asarray(censored)), errors="coerce").fillna(0).to_numpy(float)
+    if (ev_in < 0).any() or (ce_in < 0).any():
+        raise ValueError("event and censoring counts must be non-negative")
+
+    uday, inv = np.unique(day_arr, return_inverse=True)
+    ev = np.bincount(inv.ravel(), weights=ev_in, minlength=len(uday))
+    ce = np.bincount(inv.ravel(), weights=ce_in, minlength=len(uday))
+    at_risk = np.cumsum((ev + ce)[::-1])[::-1]
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(ev > 0, ev / at_risk, 0.0)
+        survival = np.cumprod(1.0 - hazard)
+        # Greenwood: an all-events day (n == d) makes the variance infinite from then on;
+        # statsmodels reports NaN there, and so do we.
+        term = np.where(ev > 0, ev / (at_risk * (at_risk - ev)), 0.0)
+        greenwood = np.cumsum(np.where(np.isfinite(term), term, np.nan))
+        se = survival * np.sqrt(greenwood)
+        low, high = _loglog_band(survival, se, _z(alpha))
+
+    # Counts arrive as integers from SQL; keep them integers unless weights were fractional.
+    counts = np.stack([at_risk, ev, ce])
+    if np.all(counts == np.round(counts)):
+        at_risk, ev, ce = counts.astype(np.int64)
+    return pd.DataFrame({
+        "day": uday,
+        "at_risk": at_risk,
+        "events": ev,
+        "censored": ce,
+        "survival": survival,
+        "survival_low": low,
+        "survival_high": high,
+    })
+
+
+def _loglog_band(survival: np.ndarray, se: np.ndarray, z: float):
+    """Pointwise log(-log) interval; [1, 1] where S == 1, NaN where S == 0 or se is NaN."""
+    inner = (survival > 0) & (survival < 1) & np.isfinite(se)
+    s = np.where(inner, survival, 0.5)
+    se_g = np.where(inner, se, 0.0) / (s * np.abs(np.log(s)))
+    low = np.where(inner, s ** np.exp(z * se_g), np.nan)
+    high = np.where(inner, s ** np.exp(-z * se_g), np.nan)
+    at_one = survival >= 1
+    low[at_one] = 1.0
+    high[at_one] = 1.0
+    return low, high
+
+
+def km_median(km: pd.DataFrame) -> float | None:
+    """Median time: the smallest day t with survival(t) <= 0.5, or None if never reached.
+
+    Note: ``SurvfuncRight.quantile(0.5)`` uses a strict ``< 0.5`` (the SAS convention) and so
+    can answer a later day when the curve sits exactly at 0.5.
+    """
+    hit = km.loc[km["survival"] <= 0.5, "day"]
+    if hit.empty:
+        return None
+    return float(hit.min())
+
+
+def km_survival_at(km: pd.DataFrame, day) -> float:
+    """Survival probability at ``day`` read off the step function.
+
+    1.0 before the first row; the value of the last row on or before ``day`` otherwise.
+    Beyond the last observed day the curve is unknown, so NaN (unless it already reached 0);
+    NaN for an empty table.
+    """
+    if km.empty:
+        return np.nan
+    km = km.sort_values("day")
+    days = km["day"].to_numpy()
+    surv = km["survival"].to_numpy(dtype=float)
+    if day < days[0]:
+        return 1.0
+    if day > days[-1] and surv[-1] > 0:
+        return np.nan
+    i = np.searchsorted(days, day, side="right") - 1
+    return float(surv[i])
+
+
+def logrank_test(groups: pd.DataFrame) -> tuple[float, float]:
+    """Log-rank test from aggregated counts; returns ``(chi2, p_value)`` with k - 1 df.
+
+    ``groups`` has columns ``group, day, events, censored`` (one row per group x day; repeated
+    rows are summed). Two or more groups. Same statistic as
+    ``statsmodels.duration.survfunc.survdiff`` on the expanded data, but computed on the
+    day x group table. NaN if fewer than two groups have anyone at risk or there are no events.
+    """
+    codes, labels = pd.factorize(groups["group"])
+    ev_in = pd.to_numeric(groups["events"], errors="coerce").fillna(0).to_numpy(float)
+    ce_in = pd.to_numeric(groups["censored"], errors="coerce").fillna(0).to_numpy(float)
+    uday, di = np.unique(groups["day"].to_numpy(), return_inverse=True)
+
+    k = len(labels)
+    E = np.zeros((len(uday), k))
+    C = np.zeros((len(uday), k))
+    np.add.at(E, (di.ravel(), codes), ev_in)
+    np.add.at(C, (di.ravel(), codes), ce_in)
+    present = (E + C).sum(axis=0) > 0
+    E, C = E[:, present], C[:, present]
+    k = E.shape[1]
+    if k < 2:
+        return np.nan, np.nan
+
+    N = np.cumsum((E + C)[::-1], axis=0)[::-1]
+    d = E.sum(axis=1)
+    n = N.sum(axis=1)
+    keep = n > 1  # a single person at risk contributes nothing (as in statsmodels)
+    E, N, d, n = E[keep], N[keep], d[keep], n[keep]
+
+    r = N / n[:, None]
+    o_minus_e = (E - r * d[:, None]).sum(axis=0)
+    s = d * (n - d) / (n - 1)
+    # Hypergeometric covariance summed over days: diag(sum s r) - sum s r r'.
+    V = np.diag((s[:, None] * r).sum(axis=0)) - (r * s[:, None]).T @ r
+    # The k statistics sum to zero; drop one group to get an invertible (k-1)x(k-1) system.
+    try:
+        chi2 = float(o_minus_e[1:] @ np.linalg.solve(V[1:, 1:], o_minus_e[1:]))
+    except np.linalg.LinAlgError:
+        return np.nan, np.nan
+    if not np.isfinite(chi2):
+        return np.nan, np.nan
+    return chi2, float(sps.chi2.sf(chi2, k - 1))
+
+
+# --------------------------------------------------------------------------- composition
+
+
+def _two_group_table(df, value_cols, group_col, strata_cols, treated, control):
+    """Sum value_cols by stratum for the two groups; columns become (value, group)."""
+    strata_cols = list(strata_cols)
+    sub = df[df[group_col].isin([treated, control])]
+    agg = sub.groupby(strata_cols + [group_col], dropna=False, observed=True)[list(value_cols)].sum()
+    wide = agg.unstack(group_col, fill_value=0)
+    for col in value_cols:
+        for g in (treated, control):
+            if (col, g) not in wide.columns:
+                wide[(col, g)] = 0.0
+    return wide.astype(float)
+
+
+def adjusted_difference(df: pd.DataFrame, outcome_n: str, outcome_x: str, group_col: str,
+                        strata_cols: Iterable[str], treated, control, alpha: float = 0.05) -> dict:
+    """Raw and directly standardised rates for two groups, and their difference.
+
+    ``df`` has one row per group x stratum with a denominator ``outcome_n`` and successes
+    ``outcome_x``. The standard population is the two groups' pooled denominators, restricted
+    to strata where both groups have n > 0 (common support). Each group's adjusted rate is
+    ``sum_s w_s * p_gs`` with ``w_s`` the pooled share of stratum s within the common support;
+    the interval for the adjusted difference is normal with variance
+    ``sum_s w_s**2 * (p1 (1 - p1) / n1 + p0 (1 - p0) / n0)``.
+
+    Returns a dict with ``raw_treated, raw_control, raw_difference, adjusted_treated,
+    adjusted_control, adjusted_difference, adjusted_low, adjusted_high, excluded_share``
+    (share of the pooled denominator outside common support) and ``strata_used``.
+    This is an "adjusted difference", not an effect: it only removes the listed composition.
+    """
+    wide = _two_group_table(df, [outcome_n, outcome_x], group_col, strata_cols, treated, control)
+    n1, n0 = wide[(outcome_n, treated)].to_numpy(), wide[(outcome_n, control)].to_numpy()
+    x1, x0 = wide[(outcome_x, treated)].to_numpy(), wide[(outcome_x, control)].to_numpy()
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw_t = x1.sum() / n1.sum() if n1.sum() > 0 else np.nan
+        raw_c = x0.sum() / n0.sum() if n0.sum() > 0 else np.nan
+        pooled = n1 + n0
+        common = (n1 > 0) & (n0 > 0)
+        total = pooled.sum()
+        excluded = float(pooled[~common].sum() / total) if total > 0 else np.nan
+        result = {
+            "raw_treated": float(raw_t),
+            "raw_control": float(raw_c),
+            "raw_difference": float(raw_t - raw_c),
+            "adjusted_treated": np.nan,
+            "adjusted_control": np.nan,
+            "adjusted_difference": np.nan,
+            "adjusted_low": np.nan,
+            "adjusted_high": np.nan,
+            "excluded_share": excluded,
+            "strata_used": int(common.sum()),
+        }
+        if not common.any():
+            return result
+        w = pooled[common] / pooled[common].sum()
+        p1 = x1[common] / n1[common]
+        p0 = x0[common] / n0[common]
+        adj_t, adj_c = float(w @ p1), float(w @ p0)
+        var = float(np.sum(w**2 * (p1 * (1 - p1) / n1[common] + p0 * (1 - p0) / n0[common])))
+    half = _z(alpha) * np.sqrt(var)
+    diff = adj_t - adj_c
+    result.update(adjusted_treated=adj_t, adjusted_control=adj_c, adjusted_difference=diff,
+                  adjusted_low=diff - half, adjusted_high=diff + half)
+    return result
+
+
+def balance_table(df: pd.DataFrame, group_col: str, strata_cols: Iterable[str], count_col: str,
+                  treated, control) -> pd.DataFrame:
+    """Covariate balance between two groups, one row per covariate x level.
+
+    For each column in ``strata_cols`` and each of its levels: the share of ``count_col``
+    among treated, among control, in the pooled standard population, and the raw standardized
+    difference ``(p1 - p0) / sqrt((p1 (1 - p1) + p0 (1 - p0)) / 2)``. After direct
+    standardisation both groups carry the pooled shares, so the adjusted difference is 0 by
+    construction and is not a column. Missing levels are kept as their own level.
+
+    Columns: ``covariate, level, share_treated, share_control, share_pooled, std_diff_raw``.
+    """
+    frames = []
+    for cov in strata_cols:
+        wide = _two_group_table(df, [count_col], group_col, [cov], treated, control)
+        c1, c0 = wide[(count_col, treated)], wide[(count_col, control)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p1 = c1 / c1.sum()
+            p0 = c0 / c0.sum()
+            pp = (c1 + c0) / (c1.sum() + c0.sum())
+            denom = np.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2)
+            # Levels at 0 % (or 100 %) in both groups are perfectly balanced, not undefined.
+            std = np.where(p1 == p0, 0.0, (p1 - p0) / denom)
+        frames.append(pd.DataFrame({
+            "covariate": cov,
+            "level": wide.index.to_numpy(dtype=object),
+            "share_treated": p1.to_numpy(),
+            "share_control": p0.to_numpy(),
+            "share_pooled": pp.to_numpy(),
+            "std_diff_raw": std,
+        }))
+    if not frames:
+        return pd.DataFrame(columns=["covariate", "level", "share_treated", "share_control",
+                                     "share_pooled", "std_diff_raw"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- disclosure
+
+
+def suppress(df: pd.DataFrame, min_cell: int = 10, unreliable_below: int = 30,
+             extra: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
+    """The one disclosure-control step: blank small-denominator measures, flag unreliable ones.
+
+    Convention: a measure column ``m`` has its denominator in ``m_n``. The columns governed by
+    ``m_n`` are exactly ``m``, ``m_low``, ``m_high`` (those present) plus any listed in
+    ``extra[m]``. Governed values become NaN where ``m_n < min_cell``; a missing ``m_n`` counts
+    as 0. Adds boolean ``m_suppressed`` (n < min_cell) and ``m_unreliable``
+    (min_cell <= n < unreliable_below). ``m_n`` itself is kept. Returns a copy.
+
+    The explicit list (rather than "every column starting with m_") keeps ``placement_rate_n``
+    from blanking ``placement_rate_180d`` and its limits, which ``placement_rate_180d_n`` governs.
+    """
+    extra = dict(extra or {})
+    out = df.copy()
+    cols = list(df.columns)
+    measures = [c[:-2] for c in cols
+                if isinstance(c, str) and c.endswith("_n") and (c[:-2] in cols or c[:-2] in extra)]
+    for m in measures:
+        n = pd.to_numeric(df[f"{m}_n"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        n = np.nan_to_num(n, nan=0.0)
+        hidden = n < min_cell
+        governed = [c for c in [m, f"{m}_low", f"{m}_high", *extra.get(m, [])] if c in cols]
+        for c in dict.fromkeys(governed):
+            out[c] = _blank(df[c], hidden)
+        out[f"{m}_suppressed"] = hidden
+        out[f"{m}_unreliable"] = (n >= min_cell) & (n < unreliable_below)
+    return out
+
+
+def _blank(col: pd.Series, hidden: np.ndarray) -> pd.Series:
+    """NaN where hidden; numeric columns become float64 so NaN is never pd.NA."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(np.where(hidden, np.nan, values), index=col.index, name=col.name)
+    return col.astype(object).where(~hidden, np.nan)

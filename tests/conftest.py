@@ -1,0 +1,110 @@
+"""Shared fixtures: tiny hand-made extracts whose expected figures are worked out in the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from reemploy.contract import TABLES
+
+ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "INTEGER": pa.int32(),
+    "DATE": pa.date32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+}
+D = dt.date.fromisoformat
+AS_OF = D("2002-12-31")
+
+
+def write_table(path: Path, table: str, rows: list[dict]) -> None:
+    columns = TABLES[table]
+    schema = pa.schema([(name, ARROW_TYPES[kind]) for name, (kind, _) in columns.items()])
+    data = {name: [row.get(name) for row in rows] for name in columns}
+    pq.write_table(pa.table(data, schema=schema), path)
+
+
+def write_extract(path: Path, enrollments: list[dict], placements: list[dict], as_of=AS_OF) -> Path:
+    """An extract folder in the contract from literal rows; unspecified columns are null."""
+    path.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "person_id": None, "district": "Hexi", "prior_sector": "textiles", "gender": "F",
+        "birth_year": 1960, "education": "senior_secondary", "program_name": "course",
+        "provider": "centre", "cost": 0.0,
+    }
+    full = []
+    for row in enrollments:
+        merged = {**defaults, **row}
+        merged["person_id"] = merged["person_id"] or "P" + merged["enrollment_id"]
+        full.append(merged)
+    write_table(path / "enrollments.parquet", "enrollments", full)
+    write_table(path / "placements.parquet", "placements",
+                [{"sector": "services", "employer_type": "private", **p} for p in placements])
+    (path / "manifest.json").write_text(json.dumps({"as_of": as_of.isoformat()}))
+    return path
+
+
+# The hand-worked fixture (tests/test_queries.py and test_summary.py spell out the arithmetic).
+TINY_ENROLLMENTS = [
+    # skills
+    dict(enrollment_id="S1", program_type="skills", district="北山", prior_sector="coal",
+         enrolled_on=D("2001-01-01"), exited_on=D("2001-04-01"), completed=True,
+         prior_monthly_wage=800.0, cost=1000.0),
+    dict(enrollment_id="S2", program_type="skills", district="北山", prior_sector="coal",
+         enrolled_on=D("2001-01-01"), exited_on=D("2001-04-01"), completed=False, cost=1000.0),
+    dict(enrollment_id="S3", program_type="skills", enrolled_on=D("2002-10-01"),
+         exited_on=None, completed=None, cost=1000.0, birth_year=1975),
+    dict(enrollment_id="S4", program_type="skills", enrolled_on=D("2001-02-01"),
+         exited_on=D("2001-03-01"), completed=True, prior_monthly_wage=700.0, cost=500.0,
+         gender="M"),
+    dict(enrollment_id="S5", program_type="skills", enrolled_on=D("2000-06-01"),
+         exited_on=D("2000-07-01"), completed=True, cost=800.0, birth_year=None),
+    # mindset
+    dict(enrollment_id="M1", program_type="mindset", district="北山", enrolled_on=D("2002-01-10"),
+         exited_on=D("2002-01-20"), completed=True, prior_monthly_wage=700.0, cost=100.0),
+    dict(enrollment_id="M2", program_type="mindset", enrolled_on=D("2002-01-10"),
+         exited_on=D("2002-01-20"), completed=True, cost=100.0),
+    dict(enrollment_id="M3", program_type="mindset", enrolled_on=D("2002-08-01"),
+         exited_on=D("2002-08-10"), completed=True, cost=100.0),
+    dict(enrollment_id="M4", program_type="mindset", enrolled_on=D("2002-01-10"),
+         exited_on=D("2002-01-20"), completed=False, cost=100.0),
+    # no training
+    dict(enrollment_id="N1", program_type="none", enrolled_on=D("2001-06-01"),
+         exited_on=D("2001-06-01"), completed=None, provider=None),
+]
+TINY_PLACEMENTS = [
+    dict(placement_id="J1", enrollment_id="S1", started_on=D("2001-05-01"), monthly_wage=600.0),
+    dict(placement_id="J4", enrollment_id="S4", started_on=D("2001-12-01"),
+         ended_on=D("2002-03-01"), monthly_wage=700.0),
+    # before enrollment: not an outcome of this enrollment
+    dict(placement_id="J5a", enrollment_id="S5", started_on=D("2000-05-01"), monthly_wage=300.0),
+    dict(placement_id="J5b", enrollment_id="S5", started_on=D("2000-08-01"),
+         ended_on=D("2002-01-01"), monthly_wage=None, employer_type="self_employed"),
+    dict(placement_id="J5c", enrollment_id="S5", started_on=D("2001-01-01"), monthly_wage=900.0),
+    dict(placement_id="J6", enrollment_id="M1", started_on=D("2002-02-01"), monthly_wage=500.0,
+         employer_type="self_employed"),
+    dict(placement_id="J7", enrollment_id="M2", started_on=D("2002-02-01"), monthly_wage=550.0),
+    dict(placement_id="J8", enrollment_id="N1", started_on=D("2001-07-01"), monthly_wage=400.0,
+         employer_type="state_owned"),
+]
+
+
+@pytest.fixture
+def tiny_extract(tmp_path) -> Path:
+    return write_extract(tmp_path / "tiny", TINY_ENROLLMENTS, TINY_PLACEMENTS)
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    # Streamlit caches outlive an AppTest run inside one pytest process.
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
