@@ -17,9 +17,7 @@ ui.page_header(
     "as a reference.",
     session,
 )
-headline = session.load("headline_figures")
-if headline.empty:
-    ui.no_records()
+headline = ui.require_records(session)
 previous_filters = session.filters.previous_period()
 previous = session.load("headline_figures", previous_filters) if previous_filters else None
 ui.kpi_cards(headline, previous, session.min_cell)
@@ -30,6 +28,11 @@ else:
     st.caption(f"Changes against {previous_filters.date_from} to {previous_filters.date_to}.")
 
 trend = session.load("placement_rate_by_cohort")
-st.plotly_chart(charts.placement_trend_chart(trend, session.min_cell), key="overview_trend")
-st.caption("How to read this: each point is the people who enrolled in that quarter; the line "
-           "shows the share who started a job within 180 days after leaving the programme.")
+ui.show_chart(
+    charts.placement_trend_chart(trend, session.min_cell),
+    trend,
+    name="placement-rate-by-quarter",
+    key="overview_trend",
+    how_to_read="each point is the people who enrolled in that quarter; the line shows the share "
+    "who started a job within 180 days after leaving the programme.",
+)

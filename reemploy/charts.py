@@ -41,8 +41,9 @@ def style_figure(fig: go.Figure, title: str, subtitle: str = "", height: int = 4
         title={"text": title, "subtitle": {"text": subtitle}} if subtitle else {"text": title},
         font={"family": FONT_FAMILY, "size": 13},
         height=height,
-        margin={"l": 60, "r": 20, "t": 80 if subtitle else 60, "b": 60},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        margin={"l": 70, "r": 20, "t": 90 if subtitle else 60, "b": 110},
+        # Below the plot: a legend at the top collides with long subtitles.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0},
         template="plotly_white",
         hovermode="closest",
     )
@@ -105,5 +106,5 @@ def placement_trend_chart(df: pd.DataFrame, min_cell: int) -> go.Figure:
         f"fully observed. Gaps: fewer than {min_cell} people (suppressed).",
     )
     fig.update_yaxes(title="Placed within 180 days of exit", tickformat=".0%", rangemode="tozero")
-    fig.update_xaxes(title="Enrollment quarter")
+    fig.update_xaxes(title="Enrollment quarter", dtick="M3", tickformat="%Y Q%q")
     return fig

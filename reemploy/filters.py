@@ -51,12 +51,16 @@ class Filters:
         """The same filters over the period of equal length just before this one, if a period is set."""
         if self.date_from is None or self.date_to is None:
             return None
-        length = (self.date_to - self.date_from).days + 1
-        return replace(
-            self,
-            date_from=self.date_from - dt.timedelta(days=length),
-            date_to=self.date_from - dt.timedelta(days=1),
-        )
+        start, end = self.date_from, self.date_to
+        if start.day == 1 and (end + dt.timedelta(days=1)).day == 1:
+            # Whole calendar months (a quarter, a year): the same number of months before, so
+            # 2001 is compared with 2000 whatever the leap days.
+            months = (end.year - start.year) * 12 + end.month - start.month + 1
+            index = start.year * 12 + start.month - 1 - months
+            previous_start = dt.date(index // 12, index % 12 + 1, 1)
+        else:
+            previous_start = start - dt.timedelta(days=(end - start).days + 1)
+        return replace(self, date_from=previous_start, date_to=start - dt.timedelta(days=1))
 
     def to_query_params(self) -> dict[str, list[str]]:
         """The URL form, the inverse of parse_query_params."""

@@ -34,6 +34,9 @@ def change(current, previous, kind: str = "rate") -> str | None:
     """The change against the previous period in the metric's unit, or None if either is missing."""
     if is_missing(current) or is_missing(previous):
         return None
-    if kind == "rate":
-        return f"{(current - previous) * 100:+.1f} pp"
-    return f"{current - previous:+,.0f}"
+    difference = (current - previous) * 100 if kind == "rate" else current - previous
+    digits = 1 if kind == "rate" else 0
+    if round(difference, digits) == 0:
+        difference = 0.0  # no "-0.0"
+    unit = " pp" if kind == "rate" else ""
+    return f"{difference:+,.{digits}f}{unit}"

@@ -156,11 +156,10 @@ def sidebar(current_page: str) -> Session:
                            help=WIDGET_HELP.get(key))
         first = info["profile"]["first_enrolled_on"]
         low = first.date() if hasattr(first, "date") else dt.date(1990, 1, 1)
-        columns = st.columns(2)
-        columns[0].date_input("Enrolled from", value=None, min_value=low, max_value=extract.as_of,
-                              key="from", bind="query-params", format="YYYY-MM-DD")
-        columns[1].date_input("Enrolled to", value=None, min_value=low, max_value=extract.as_of,
-                              key="to", bind="query-params", format="YYYY-MM-DD")
+        st.date_input("Enrolled from", value=None, min_value=low, max_value=extract.as_of,
+                      key="from", bind="query-params", format="YYYY-MM-DD")
+        st.date_input("Enrolled to", value=None, min_value=low, max_value=extract.as_of,
+                      key="to", bind="query-params", format="YYYY-MM-DD")
         with st.expander("Who: gender, age, education"):
             st.multiselect("Gender", GENDERS, key="gender", bind="query-params", placeholder="All")
             st.multiselect("Age band", AGE_BANDS + ("unknown",), key="age", bind="query-params",
@@ -214,6 +213,35 @@ def no_records() -> None:
     st.stop()
 
 
+def require_records(session: Session) -> pd.DataFrame:
+    """The headline figures for the filters; stops the page with a notice when nothing matches."""
+    headline = session.load("headline_figures")
+    if headline.empty:
+        no_records()
+    return headline
+
+
+def show_chart(fig, data: pd.DataFrame, name: str, key: str, how_to_read: str, **chart_options):
+    """Draw a chart with its one-line reading guide and the downloads of the numbers behind it.
+
+    `data` is the aggregated, already suppressed table the chart was drawn from; `name` is the
+    file-name stem (e.g. "placement-rate-by-district"). Returns the plotly_chart event when
+    `on_select` is passed in chart_options.
+    """
+    event = st.plotly_chart(fig, key=key, **chart_options)
+    st.caption(f"How to read this: {how_to_read}")
+    st.download_button(
+        "Numbers (CSV)",
+        data=data.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    return event
+
+
 KPI_METRICS = (
     # (column, label, kind, help)
     ("placement_rate_180d", "Placed within 180 days of exit", "rate",
@@ -241,7 +269,7 @@ def _kpi_value(row, column: str, kind: str, cell: int) -> tuple[str, str]:
         detail = fmt.interval(row.get(f"{column}_low"), row.get(f"{column}_high"))
     elif kind == "days":
         text = "not reached" if fmt.is_missing(value) else f"{value:,.0f} days"
-        detail = ""
+        detail = "fewer than half placed by as_of" if fmt.is_missing(value) else ""
     else:
         text = fmt.number(value, unit="yuan")
         detail = ""
@@ -249,28 +277,41 @@ def _kpi_value(row, column: str, kind: str, cell: int) -> tuple[str, str]:
     return text, " · ".join(p for p in (detail, f"n = {int(n):,}") if p) + flag
 
 
+# Streamlit's named colours closest to charts.PROGRAM_COLORS, for text labels.
+PROGRAM_TEXT_COLORS = {"skills": "blue", "mindset": "orange", "combined": "green", "none": "gray"}
+
+
 def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) -> None:
-    """One bordered column per programme type with its headline metrics, intervals, n and the
-    change against the previous period."""
+    """A row of cards per headline metric, one card per programme type, with the interval, n and
+    the change against the previous period."""
     previous_rows = {} if previous is None else {r["program_type"]: r for r in previous.to_dict("records")}
     rows = headline.to_dict("records")
-    for column, row in zip(st.columns(len(rows)), rows):
+    header = st.columns(len(rows))
+    for column, row in zip(header, rows):
         program = row["program_type"]
-        with column.container(border=True):
-            st.markdown(
-                f"<div style='border-left:6px solid {program_color(program)};padding-left:8px'>"
-                f"<b>{program_label(program)}</b><br><small>{int(row['enrolled_count']):,} enrolled</small></div>",
-                unsafe_allow_html=True,
-            )
+        column.markdown(
+            f"<div style='border-left:6px solid {program_color(program)};padding-left:8px'>"
+            f"<b>{program_label(program)}</b><br><small>{int(row['enrolled_count']):,} enrolled"
+            f"</small></div>",
+            unsafe_allow_html=True,
+        )
+    for metric, label, kind, help_text in KPI_METRICS:
+        st.markdown(f"**{label}**", help=help_text)
+        for column, row in zip(st.columns(len(rows)), rows):
+            program = row["program_type"]
+            if program == "none" and metric == "completion_rate":
+                continue
+            text, detail = _kpi_value(row, metric, kind, cell)
             before = previous_rows.get(program, {})
-            for metric, label, kind, help_text in KPI_METRICS:
-                if program == "none" and metric == "completion_rate":
-                    continue
-                text, detail = _kpi_value(row, metric, kind, cell)
-                delta = None
-                if before and not row.get(f"{metric}_suppressed") and not before.get(f"{metric}_suppressed"):
-                    delta = fmt.change(row.get(metric), before.get(metric), "rate" if kind == "rate" else "number")
-                st.metric(label, text, delta=delta, help=help_text,
-                          delta_color="inverse" if kind == "days" else "normal",
-                          delta_description="vs previous period" if delta else None)
+            delta = None
+            if before and not row.get(f"{metric}_suppressed") and not before.get(f"{metric}_suppressed"):
+                delta = fmt.change(row.get(metric), before.get(metric), "rate" if kind == "rate" else "number")
+            with column.container(border=True):
+                st.metric(
+                    f":{PROGRAM_TEXT_COLORS.get(program, 'gray')}[{program_label(program)}]",
+                    text,
+                    delta=delta,
+                    delta_color="inverse" if kind == "days" else "normal",
+                    delta_description="vs previous period" if delta else None,
+                )
                 st.caption(detail)
