@@ -11,7 +11,9 @@ The model, per enrollment (all vectorised, generated in chunks of ``CHUNK_SIZE``
   education (older people less educated; ~2 % missing), lay-off date 0-3 years before the first
   enrollment (~1 % missing), prior monthly wage lognormal with a sector median of 480-680 yuan
   (~3 % missing). About 10 % of enrollments are a repeat of an earlier person (90-1000 days after
-  that person's first enrollment, same person attributes, new programme draw).
+  that person's first enrollment and within 3 years of the lay-off, same person attributes, new
+  programme draw). Simplification: a repeat's outcomes are drawn independently of the earlier
+  enrollment's, so a person may hold a job from one enrollment while enrolled in the next.
 * **Dates.** Enrollment dates from 1998-01-01 to ``as_of``, most in 1998-2000, fewer in February
   (Spring Festival) and at weekends. Enrollments are globally sorted by ``enrolled_on`` (then by
   person), so Parquet row-group statistics let DuckDB prune on dates and ids; placements follow
@@ -21,7 +23,7 @@ The model, per enrollment (all vectorised, generated in chunks of ``CHUNK_SIZE``
   shifts by district and combined programmes grow over time. The course within a type depends on
   gender and education (catalogue: 15 skills courses of 30-180 days / 300-1500 yuan, 6 mindset
   courses of 3-14 days / 50-300 yuan, 3 combined), each run by 1-3 providers.
-* **Training spell.** Random drop-out (skills ~10 %, mindset ~6 %); someone who finds a job
+* **Training spell.** Random drop-out (skills 10 %, mindset 7.5 %); someone who finds a job
   during the course leaves on the job's start date (``completed = False``); completion ends up
   ~85 % (skills) and ~92 % (mindset). If the exit would fall after ``as_of`` the person is still in
   training: ``exited_on`` and ``completed`` are null.
@@ -40,21 +42,31 @@ The model, per enrollment (all vectorised, generated in chunks of ``CHUNK_SIZE``
 * **Jobs.** Employer type by programme (mindset: more self-employed and private; few state-owned
   or foreign-funded for everyone); sector from the employer type and, for skills courses, often
   the trade learnt; wage = latent prior wage x lognormal replacement ratio (median ~0.88 skills,
-  ~0.86 combined, ~0.80 none, ~0.77 mindset; ~4 % of wages missing, more for the self-employed);
+  ~0.86 combined, ~0.81 none, ~0.78 mindset; ~4 % of wages missing, more for the self-employed);
   Weibull job tenure with 12-month retention ~72 % skills vs ~60 % none/mindset; about 30 % of the
   placed find a second job after the first one ends. ``ended_on`` is null if the job lasts beyond
   ``as_of``.
 
-Calibration on 200,000 enrollments (seed 1) is recorded in tests/test_synthetic.py bounds: no
-training 25-45 % re-employed 12 months after enrollment (falling 1998 -> 2002); skills a few pp
-below no training at 90 days and +6..+10 pp at 24 months; mindset +4..+8 pp at 90-180 days,
-fading to 0..+3 pp at 24 months; self-employment ~38 % of mindset vs ~22 % of skills first
-placements. These are raw (unadjusted) differences; because of the selection into programmes the
-adjusted differences are somewhat smaller for skills and larger for mindset.
+Calibration, measured on 200,000 enrollments (seed 1; raw shares re-employed d days after
+enrollment, among enrollments observable for d days):
+
+    days after enrollment      90     180    365    730
+    none                      12.1   21.6   34.8   50.5   (365 days: 39 % for 1998 -> 30 % for 2001)
+    skills - none (pp)        -1.6   +2.7   +6.6   +8.4
+    mindset - none (pp)       +5.1   +6.6   +3.7   +0.5
+    combined - none (pp)      +0.7   +4.4   +7.1   +8.2
+
+Self-employment: 37 % of mindset vs 22 % of skills first placements. Median wage replacement
+0.88 skills, 0.85 combined, 0.79 none, 0.76 mindset (0.83 overall). These are raw differences.
+Selection into programmes makes them differ from the built-in effects (the same people with the
+programme multipliers set to 1): skills -2.7 / +0.9 / +4.4 / +5.8 pp, mindset +5.9 / +8.2 / +6.1 /
++3.7 pp, so an adjusted comparison should move skills down and mindset up. Districts confound too
+(district affects both the programme mix and the hazard).
 
 Determinism: ``numpy.random.default_rng`` seeded from ``SeedSequence(seed).spawn(...)``: one
 stream for the enrollment skeleton, one per person block and one per enrollment chunk, so the same
-``n_enrollments`` and ``seed`` give identical rows in identical order.
+``n_enrollments`` and ``seed`` give identical rows in identical order (and identical Parquet
+bytes with the same pyarrow). A smaller extract is not a prefix of a larger one with the same seed.
 """
 
 from __future__ import annotations
@@ -180,17 +192,17 @@ _COURSES = (
 )
 
 # per programme type (PROGRAM_TYPES order): share of random drop-outs
-_DROPOUT = np.array([0.10, 0.06, 0.09, 0.0])
+_DROPOUT = np.array([0.10, 0.075, 0.09, 0.0])
 
 # --- hazard of the first job (per day), from enrollment ---------------------------------------
 _BASE_BREAKS = np.array([90.0, 180.0, 365.0, 730.0])
-_BASE_HAZARD = np.array([0.00205, 0.00180, 0.00140, 0.00100, 0.00070])
+_BASE_HAZARD = np.array([0.00300, 0.00260, 0.00200, 0.00140, 0.00095])
 # programme multipliers: during the course, then 0-90, 90-180, 180-365, 365+ days after the exit
 _PROG_BREAKS = np.array([0.0, 90.0, 180.0, 365.0])
 _PROG_MULT = np.array(
     [
-        [0.55, 1.55, 1.45, 1.35, 1.25],  # skills
-        [0.90, 1.45, 1.35, 0.90, 0.85],  # mindset
+        [0.40, 1.55, 1.45, 1.33, 1.23],  # skills
+        [0.95, 1.80, 1.50, 0.88, 0.87],  # mindset
         [0.55, 1.60, 1.50, 1.40, 1.30],  # combined
         [1.00, 1.00, 1.00, 1.00, 1.00],  # none
     ]
@@ -220,7 +232,7 @@ _SECTOR_P = np.array(
     ]
 )
 # median wage replacement (placement wage / prior wage) per programme type; log shift by employer
-_WAGE_RATIO = np.array([0.885, 0.765, 0.86, 0.80])
+_WAGE_RATIO = np.array([0.885, 0.78, 0.86, 0.81])
 _WAGE_EMPLOYER = np.array([0.05, -0.05, 0.0, 0.12, 0.0, -0.20])
 _WAGE_SIGMA = np.array([0.20, 0.20, 0.20, 0.20, 0.32, 0.15])
 _WAGE_MISSING = np.array([0.02, 0.02, 0.03, 0.02, 0.10, 0.01])
@@ -329,7 +341,7 @@ def _persons(rng: np.random.Generator, first_day: np.ndarray) -> dict[str, np.nd
     gender = (rng.random(n) >= female_share).astype(np.int8)  # 0 = F, 1 = M
     women = gender == 0
     # age at first enrollment: the "4050" bump plus a broad spread; women retire earlier
-    bump = rng.random(n) < 0.55
+    bump = rng.random(n) < 0.45
     age = np.where(
         bump,
         35.0 + 15.0 * rng.beta(1.6, 1.4, n),
@@ -385,12 +397,15 @@ def _skeleton(rng: np.random.Generator, ss: np.random.SeedSequence, n: int, star
             persons.setdefault(k, []).append(v)
     persons = {k: np.concatenate(v) for k, v in persons.items()}
 
-    eligible = np.flatnonzero((first_day <= as_of - 90) & (persons["age"] <= 55))
+    # repeats: 90-1000 days after the first enrollment, before as_of, within 3 years of the lay-off
+    since_lay_off = first_day - persons["laid_off"]
+    eligible = np.flatnonzero((first_day <= as_of - 90) & (persons["age"] <= 55) & (since_lay_off <= 1005))
     if len(eligible) == 0:  # tiny samples or an as_of close to 1998-01-01
         eligible = np.arange(n_persons)
     src = eligible[rng.integers(0, len(eligible), n_repeat)]
-    min_gap = np.minimum(90, as_of - first_day[src])
-    room = np.maximum(0, np.minimum(1000, as_of - first_day[src]) - min_gap)
+    latest = np.minimum(np.minimum(1000, as_of - first_day[src]), 1095 - since_lay_off[src])
+    min_gap = np.maximum(0, np.minimum(90, latest))
+    room = np.maximum(0, latest - min_gap)
     gap = min_gap + np.floor(rng.random(n_repeat) * (room + 1)).astype(np.int32)
     repeat_day = first_day[src] + gap
 
@@ -464,10 +479,10 @@ _COURSE_PROVIDER = np.array(
 _PROVIDER_PRICE = 0.9 + 0.2 * (np.arange(len(PROVIDERS)) * 7 % len(PROVIDERS)) / max(1, len(PROVIDERS) - 1)
 
 
-def _simulate_chunk(rng: np.random.Generator, person: np.ndarray, day: np.ndarray, P: dict, as_of: int):
+def _simulate_chunk(rng: np.random.Generator, person: np.ndarray, day: np.ndarray, persons: dict, as_of: int):
     """All enrollment and placement columns (as numpy arrays) for one chunk of enrollments."""
     n = len(day)
-    g = {k: v[person] for k, v in P.items()}
+    g = {k: v[person] for k, v in persons.items()}
     year = _year(day)
     age = (year - g["birth_year"]).astype(np.float64)
     edu = g["education"].astype(np.int64)  # -1 -> last entry (missing)
@@ -479,7 +494,7 @@ def _simulate_chunk(rng: np.random.Generator, person: np.ndarray, day: np.ndarra
     es = _EDU_SCORE[edu]
     a = age - 40.0
     util = np.empty((n, 4))
-    util[:, 0] = 0.85 + 0.55 * es - 0.030 * a + 0.10 * women + shifts[:, 0]
+    util[:, 0] = 0.85 + 0.45 * es - 0.022 * a + 0.10 * women + shifts[:, 0]
     util[:, 1] = 0.45 - 0.40 * es + 0.028 * a - 0.05 * (year - 1998) + shifts[:, 1]
     util[:, 2] = -0.90 + 0.15 * es - 0.010 * a + 0.15 * (year - 1998) + shifts[:, 2]
     util[:, 3] = 0.0
@@ -644,10 +659,10 @@ def _enrollment_table(e: dict, first_row: int, width: int, person_ids: np.ndarra
     return pa.Table.from_arrays([cols[c] for c in ENROLLMENT_SCHEMA.names], schema=ENROLLMENT_SCHEMA)
 
 
-def _placement_table(p: dict, first_enrollment_row: int, first_id: int, width: int) -> pa.Table:
+def _placement_table(p: dict, first_enrollment_row: int, first_id: int, width: int, placement_width: int) -> pa.Table:
     m = len(p["started_on"])
     cols = {
-        "placement_id": _ids("J", np.arange(first_id + 1, first_id + m + 1), width),
+        "placement_id": _ids("J", np.arange(first_id + 1, first_id + m + 1), placement_width),
         "enrollment_id": _ids("E", p["enrollment_row"] + first_enrollment_row + 1, width),
         "started_on": _dates(p["started_on"]),
         "ended_on": _dates(p["ended_on"], p["ended_null"]),
@@ -663,7 +678,7 @@ def _placement_table(p: dict, first_enrollment_row: int, first_id: int, width: i
 # --------------------------------------------------------------------------------------------
 
 
-def districts_geojson() -> dict:
+def build_districts_geojson() -> dict:
     """Fictional district shapes: a 4 x 3 jittered grid around lon 123.4, lat 41.8 (RFC 7946)."""
     cols, rows = 4, 3
     dx, dy = 0.075, 0.055
@@ -744,7 +759,8 @@ def generate_extract(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start, end = _day(FIRST_ENROLLMENT_DATE), _day(as_of)
-    width = max(8, len(str(2 * n)))
+    width = max(8, len(str(n)))  # enrollment and person ids
+    placement_width = max(8, len(str(2 * n)))  # at most two jobs per enrollment
     n_chunks = -(-n // CHUNK_SIZE)
 
     root = np.random.SeedSequence(seed)
@@ -769,22 +785,24 @@ def generate_extract(
                     e, p = _simulate_chunk(np.random.default_rng(child), person[lo:hi], day[lo:hi], persons, end)
                     ew.write_table(_enrollment_table(e, lo, width, person[lo:hi]), row_group_size=CHUNK_SIZE)
                     del e
-                    pt = _placement_table(p, lo, placement_count, width)
+                    pt = _placement_table(p, lo, placement_count, width, placement_width)
                     placement_count += pt.num_rows
                     pending.append(pt)
                     pending_rows += pt.num_rows
-                    if pending_rows >= CHUNK_SIZE:
-                        pw.write_table(pa.concat_tables(pending), row_group_size=2 * CHUNK_SIZE)
-                        pending, pending_rows = [], 0
+                    if pending_rows >= CHUNK_SIZE:  # full row groups of CHUNK_SIZE placements
+                        table = pa.concat_tables(pending)
+                        full = pending_rows // CHUNK_SIZE * CHUNK_SIZE
+                        pw.write_table(table.slice(0, full), row_group_size=CHUNK_SIZE)
+                        pending, pending_rows = [table.slice(full)], pending_rows - full
                     bar.update(hi - lo)
-                if pending:
-                    pw.write_table(pa.concat_tables(pending), row_group_size=2 * CHUNK_SIZE)
+                if pending_rows:
+                    pw.write_table(pa.concat_tables(pending), row_group_size=CHUNK_SIZE)
         finally:
             ew.close()
             pw.close()
             bar.close()
 
-        tmp["districts.geojson"].write_text(json.dumps(districts_geojson(), indent=1) + "\n", encoding="utf-8")
+        tmp["districts.geojson"].write_text(json.dumps(build_districts_geojson(), indent=1) + "\n", encoding="utf-8")
         manifest = {
             "as_of": as_of.isoformat(),
             "generator": {"enrollments": n, "seed": seed},
