@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,8 +18,8 @@ from reemploy.filters import Filters
 
 QUERIES_DIR = REPO_ROOT / "queries"
 VIEWS_DIR = QUERIES_DIR / "views"
-# Views build on each other: enrollment_outcomes first, then the macro over it.
-VIEW_ORDER = ("enrollment_outcomes", "filtered_outcomes")
+OUTCOMES = "enrollment_outcomes"
+DERIVED_FOLDER = ".derived"
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -38,16 +42,76 @@ def sql_parameters(sql: str) -> set[str]:
     return set(_PARAMETER.findall(body))
 
 
-def connect(extract: Extract) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the extract's tables and the shared views."""
-    con = duckdb.connect(database=":memory:")
+def _register_tables(con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
     for table, files in extract.files.items():
         relation = con.read_parquet(
             list(files), hive_partitioning=any("=" in Path(f).parent.name for f in files)
         )
         relation.create_view(table)
-    for view in VIEW_ORDER:
-        con.execute((VIEWS_DIR / f"{view}.sql").read_text(encoding="utf-8"))
+
+
+def derived_dir(extract: Extract) -> Path:
+    """Where the per-version derived table lives: inside the extract when it is writable (so it
+    goes with the extract when an import replaces it), else in the temp folder."""
+    inside = extract.path / DERIVED_FOLDER
+    try:
+        inside.mkdir(exist_ok=True)
+        probe = inside / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+        return inside / extract.version
+    except OSError:
+        return Path(tempfile.gettempdir()) / "reemploy-derived" / extract.version
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def build_outcomes(extract: Extract) -> Path:
+    """Materialise the enrollment_outcomes view (one row per enrollment with its first placement)
+    as Parquet for this extract version, once; every question then scans that file instead of
+    joining placements again. Sorted by district and programme so filters skip row groups."""
+    target = derived_dir(extract) / f"{OUTCOMES}.parquet"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    con = duckdb.connect(database=":memory:")
+    try:
+        # Order inside the file is set by the ORDER BY; insertion order needs no preserving,
+        # which lets DuckDB stream the join with less memory.
+        con.execute("set preserve_insertion_order = false")
+        _register_tables(con, extract)
+        con.execute((VIEWS_DIR / f"{OUTCOMES}.sql").read_text(encoding="utf-8"))
+        # The path is ours (derived_dir), never user text; COPY cannot take it as a parameter.
+        con.execute(
+            "copy (select * from enrollment_outcomes order by district, program_type, enrolled_on) "
+            "to " + _sql_string(str(partial)) + " (format parquet, compression zstd, row_group_size 250000)"
+        )
+    finally:
+        con.close()
+    os.replace(partial, target)
+    _remove_old_versions(target.parent.parent, keep=target.parent.name)
+    return target
+
+
+def _remove_old_versions(root: Path, keep: str, kept: int = 2) -> None:
+    # Keep the previous version too: a session may still be answering from it after an import.
+    versions = sorted((p for p in root.iterdir() if p.is_dir() and p.name != keep),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in versions[kept - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def connect(extract: Extract) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the extract's tables, the materialised
+    enrollment_outcomes and the filtered_outcomes macro."""
+    outcomes = build_outcomes(extract)
+    con = duckdb.connect(database=":memory:")
+    _register_tables(con, extract)
+    con.read_parquet(str(outcomes)).create_view(OUTCOMES)
+    con.execute((VIEWS_DIR / "filtered_outcomes.sql").read_text(encoding="utf-8"))
     return con
 
 

@@ -2,27 +2,26 @@
 -- enrolled_on: the grain every outcome question starts from.
 -- Parameters: none (the as_of date is bound by each question).
 create or replace view enrollment_outcomes as
-with placements_after_enrollment as (
+with first_placements as (
+    -- An aggregate instead of a window: it streams, where row_number() over 10 million
+    -- placements needs them all in memory at once. Ties on started_on go to the lowest id.
     select
         p.enrollment_id,
-        p.placement_id,
-        p.started_on,
-        p.ended_on,
-        p.sector,
-        p.employer_type,
-        p.monthly_wage
+        min_by(
+            struct_pack(
+                p.started_on,
+                p.ended_on,
+                p.sector,
+                p.employer_type,
+                p.monthly_wage
+            ),
+            struct_pack(p.started_on, p.placement_id)
+        ) as placement
     from placements as p
     join enrollments as e
         on e.enrollment_id = p.enrollment_id
        and p.started_on >= e.enrolled_on
-),
-first_placements as (
-    select *
-    from placements_after_enrollment
-    qualify row_number() over (
-        partition by enrollment_id
-        order by started_on, placement_id
-    ) = 1
+    group by p.enrollment_id
 )
 select
     e.enrollment_id,
@@ -45,11 +44,11 @@ select
     e.exited_on,
     e.completed,
     e.cost,
-    f.started_on as placed_on,
-    f.ended_on as placement_ended_on,
-    f.sector as placement_sector,
-    f.employer_type as placement_employer_type,
-    f.monthly_wage as placement_monthly_wage
+    f.placement.started_on as placed_on,
+    f.placement.ended_on as placement_ended_on,
+    f.placement.sector as placement_sector,
+    f.placement.employer_type as placement_employer_type,
+    f.placement.monthly_wage as placement_monthly_wage
 from enrollments as e
 left join first_placements as f
     on f.enrollment_id = e.enrollment_id
