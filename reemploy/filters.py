@@ -124,12 +124,13 @@ def _parse_date(raw: str) -> dt.date | None:
 def parse_query_params(
     params: Mapping[str, Iterable[str] | str],
     options: Mapping[str, Iterable[str]],
+    date_range: tuple[dt.date, dt.date] | None = None,
 ) -> ParsedFilters:
     """Build Filters from URL query parameters, keeping only known values.
 
     `options` maps each list attribute (districts, sectors...) to its allowed values; anything else
     is dropped and named in a notice, so a stale or mangled link never fails and never widens into
-    a query on user text.
+    a query on user text. Dates outside `date_range` (first enrollment, as_of) are dropped too.
     """
     notices: list[str] = []
     values: dict = {}
@@ -166,6 +167,10 @@ def parse_query_params(
         parsed = _parse_date(raw_value) if raw_value else None
         if raw_value and parsed is None:
             notices.append(f"Ignored invalid {url_key} date “{_shorten(raw_value)}” (use YYYY-MM-DD).")
+        elif parsed and date_range and not date_range[0] <= parsed <= date_range[1]:
+            notices.append(f"Ignored {url_key} date {parsed}: the data run from {date_range[0]} "
+                           f"to {date_range[1]}.")
+            parsed = None
         values[attr] = parsed
     filters = Filters(**values)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:

@@ -74,3 +74,10 @@ def test_describe_and_slug_say_what_is_filtered():
     assert filters.slug() == "district-北山_from-2001-01-01_to-2001-06-30"
     assert Filters().slug() == "all"
     assert "/" not in Filters(sectors=("a/b",)).slug()
+
+
+def test_parse_ignores_dates_outside_the_data_with_a_notice():
+    span = (dt.date(1998, 1, 1), dt.date(2002, 12, 31))
+    parsed = parse_query_params({"from": ["1990-01-01"], "to": ["2001-01-01"]}, OPTIONS, span)
+    assert parsed.filters.date_from is None and parsed.filters.date_to == dt.date(2001, 1, 1)
+    assert "1990-01-01" in parsed.notices[0]
