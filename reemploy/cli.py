@@ -1,4 +1,4 @@
-"""`python -m reemploy generate | summary ...`: the command line over the same logic as the app."""
+"""`python -m reemploy generate | summary | import ...`: the command line over the same logic as the app."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from reemploy import metrics
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.db import connect
-from reemploy.extracts import ExtractError, open_extract, resolve_data_dir
+from reemploy.extracts import REPO_ROOT, ExtractError, open_extract, recorded_min_cell, resolve_data_dir
 from reemploy.filters import Filters
 
 
@@ -47,8 +47,14 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
                         help="enrolled on or after this date")
     parser.add_argument("--to", dest="date_to", type=_date, metavar="YYYY-MM-DD",
                         help="enrolled on or before this date")
-    parser.add_argument("--min-cell", type=_positive, default=metrics.DEFAULT_MIN_CELL,
-                        help="suppress rates and medians whose denominator is below this (default 10)")
+    parser.add_argument("--min-cell", type=_positive, default=None,
+                        help="suppress rates and medians whose denominator is below this (default: "
+                             "the threshold recorded at import, else 10)")
+
+
+def _min_cell(args: argparse.Namespace, extract) -> int:
+    # --min-cell, else the threshold recorded when the extract was imported, else 10.
+    return args.min_cell or recorded_min_cell(extract) or metrics.DEFAULT_MIN_CELL
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
@@ -80,7 +86,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_summary(args: argparse.Namespace) -> int:
     extract = open_extract(resolve_data_dir(args.data))
     filters = filters_from_args(args)
-    document = metrics.summary(connect(extract), extract, filters, min_cell=args.min_cell)
+    document = metrics.summary(connect(extract), extract, filters, min_cell=_min_cell(args, extract))
     if args.format == "json":
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -98,6 +104,103 @@ def _cmd_summary(args: argparse.Namespace) -> int:
             writer.writerow(["as_of", "program_type", *columns])
         writer.writerow([document["as_of"], program, *("" if flat[c] is None else flat[c] for c in columns)])
     return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from reemploy import export, pack
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm", ".pdf"):
+        raise SystemExit(f"error: --out must end in .html or .pdf, not {out.name!r}")
+    extract = open_extract(resolve_data_dir(args.data))
+    filters = filters_from_args(args)
+    con = connect(extract)
+    min_cell = _min_cell(args, extract)
+
+    def load(metric: str, for_filters: Filters, **options):
+        return getattr(metrics, metric)(con, extract, for_filters, min_cell, **options)
+
+    started = dt.datetime.now()
+    document = pack.build_pack(load, extract.as_of, filters, min_cell)
+    try:
+        pack.write_pack(document, out)
+    except export.ImagesUnavailable as exc:
+        print(f"error: {exc}\nThe HTML pack needs no browser: --out FILE.html", file=sys.stderr)
+        return 2
+    seconds = (dt.datetime.now() - started).total_seconds()
+    print(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(document.sections)} charts, "
+          f"{filters.describe()}) in {seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from reemploy import bench
+
+    data = Path(args.data) if args.data else REPO_ROOT / "bench" / f"extract-{args.enrollments}"
+    report = bench.run_benchmark(args.enrollments, data, args.interactions, args.skip_pandas)
+    print(bench.format_report(report))
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 1 if report["errors"] else 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from reemploy import importer
+
+    out = Path(args.out) if args.out else resolve_data_dir()
+    try:
+        result = importer.import_extract(
+            args.enrollments, args.placements, args.as_of, out, mappings=args.map,
+            min_cell=args.min_cell, encoding=args.encoding, progress=False if args.quiet else None,
+        )
+    except importer.UnusableInput as exc:
+        print(f"error: {exc}\nNothing was imported; the extract in {out} is unchanged.", file=sys.stderr)
+        return importer.EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        print(f"\nInterrupted; the extract in {out} is unchanged.", file=sys.stderr)
+        return 130
+    return result.exit_code
+
+
+def _cmd_loadtest(args: argparse.Namespace) -> int:
+    import os
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from reemploy import loadtest
+
+    extract = open_extract(resolve_data_dir(args.data))
+    districts = list(metrics.filter_catalogue(connect(extract))["districts"])
+    # "" is the entry page (Overview); other pages are addressed by their file name.
+    pages = ["", *sorted(p.stem for p in (REPO_ROOT / "pages").glob("*.py"))]
+    server, url, pid = None, args.url, None
+    if url is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard.py"),
+             "--server.port", str(port), "--server.address", "127.0.0.1"],
+            env={**os.environ, "REEMPLOY_DATA": str(extract.path)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        url, pid = f"http://127.0.0.1:{port}", server.pid
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+    try:
+        report = loadtest.run_load_test(url, args.sessions, args.seconds, pages, districts, pid)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 1 if report["errors"] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +221,50 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_arguments(summary)
     summary.add_argument("--format", choices=("json", "csv"), default="json")
     summary.set_defaults(handler=_cmd_summary)
+
+    imports = commands.add_parser(
+        "import", help="validate CSV/XLSX/Parquet exports and make them the extract",
+        description="Exit status: 0 every row accepted, 1 some rows rejected (the rest imported, "
+                    "see DIR/rejected/), 2 the input is unusable (nothing changed).")
+    imports.add_argument("--enrollments", required=True, metavar="FILE")
+    imports.add_argument("--placements", required=True, metavar="FILE")
+    imports.add_argument("--as-of", required=True, type=_date, metavar="YYYY-MM-DD",
+                         help="the date the exports describe; later dates are rejected")
+    imports.add_argument("--out", metavar="DIR",
+                         help="extract folder (default: $REEMPLOY_DATA or data/extracts)")
+    imports.add_argument("--map", action="append", default=[], metavar="SOURCE=CONTRACT",
+                         help="rename a source column (repeatable; prefix the source with "
+                              "'enrollments.' or 'placements.' to limit it to one file)")
+    imports.add_argument("--min-cell", type=_positive, metavar="K",
+                         help="record this suppression threshold in the extract's manifest")
+    imports.add_argument("--encoding", help="the CSV files' text encoding when detection is "
+                         "not enough (e.g. latin-1, big5)")
+    imports.add_argument("--quiet", action="store_true", help="no progress bar")
+    imports.set_defaults(handler=_cmd_import)
+
+    export = commands.add_parser(
+        "export", help="write the meeting pack (headline figures and key charts) as HTML or PDF")
+    export.add_argument("--out", required=True, metavar="FILE.html|FILE.pdf",
+                        help="the file to write; its suffix picks the format")
+    add_filter_arguments(export)
+    export.set_defaults(handler=_cmd_export)
+
+    bench = commands.add_parser("bench", help="time every page's queries at a given size")
+    bench.add_argument("--enrollments", type=_positive, default=1_000_000)
+    bench.add_argument("--data", help="extract folder; generated there if empty "
+                       "(default: bench/extract-N)")
+    bench.add_argument("--interactions", type=_positive, default=30)
+    bench.add_argument("--out", metavar="FILE.json", help="also write the report as JSON")
+    bench.add_argument("--skip-pandas", action="store_true",
+                       help="leave out the pandas comparison (it needs several GB at 10M)")
+    bench.set_defaults(handler=_cmd_bench)
+
+    load = commands.add_parser("loadtest", help="concurrent sessions against a local server")
+    load.add_argument("--data", help="extract folder for the server it starts")
+    load.add_argument("--url", help="a running server on this machine (default: start one)")
+    load.add_argument("--sessions", type=_positive, default=16)
+    load.add_argument("--seconds", type=_positive, default=60)
+    load.set_defaults(handler=_cmd_loadtest)
     return parser
 
 

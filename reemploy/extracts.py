@@ -121,7 +121,10 @@ def _check_schema(table: str, files: tuple[str, ...]) -> None:
 
 def open_extract(path: str | os.PathLike) -> Extract:
     """Check an extract folder against the contract and describe it, or raise ExtractError."""
-    root = Path(path)
+    # An imported extract is a symlink to a versioned folder (reemploy.importer.publish). Resolving
+    # it here pins this Extract, its connection and its caches to one version, even when the next
+    # import swaps the symlink while a page is running.
+    root = Path(path).resolve()
     if not root.is_dir():
         raise ExtractError(f"The extract folder {root} does not exist.")
     manifest, as_of, raw = _read_as_of(root)
@@ -134,3 +137,9 @@ def open_extract(path: str | os.PathLike) -> Extract:
             stat = os.stat(file)
             digest.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return Extract(root, as_of, digest.hexdigest()[:16], manifest, files)
+
+
+def recorded_min_cell(extract: Extract) -> int | None:
+    """The suppression threshold recorded at import (`import --min-cell`), if any."""
+    value = extract.manifest.get("min_cell")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None

@@ -40,3 +40,10 @@ def change(current, previous, kind: str = "rate") -> str | None:
         difference = 0.0  # no "-0.0"
     unit = " pp" if kind == "rate" else ""
     return f"{difference:+,.{digits}f}{unit}"
+
+
+def day(value) -> str:
+    """A date as YYYY-MM-DD; "–" when missing (None, NaN, NaT)."""
+    if value is None or value != value:
+        return "–"
+    return f"{value:%Y-%m-%d}"

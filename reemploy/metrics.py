@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from reemploy import stats
-from reemploy.contract import PROGRAM_TYPES
+from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, EMPLOYER_TYPES, GENDERS, PROGRAM_TYPES
 from reemploy.db import query_params, run_query
 from reemploy.extracts import Extract
 from reemploy.filters import Filters
@@ -93,7 +93,18 @@ def headline_figures(
     df = df.merge(km_medians(durations), on="program_type", how="left")
     df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
     df = order_programs(df).reset_index(drop=True)
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra=HEADLINE_NUMERATORS)
+
+
+# Headline measure -> the columns that would give a suppressed value back (numerator / n). The
+# placement count doubles as cost_per_placement_n, so it goes with the placement rate too.
+HEADLINE_NUMERATORS = {
+    "completion_rate": ["completed_count"],
+    "placement_rate_180d": ["placed_180d_count", "cost_per_placement_n"],
+    "retention_12m": ["retained_12m_count"],
+    "cost_per_placement": ["cost_observed_180d"],
+}
 
 
 def placement_rate_by_cohort(
@@ -102,13 +113,28 @@ def placement_rate_by_cohort(
     filters: Filters,
     min_cell: int = DEFAULT_MIN_CELL,
 ) -> pd.DataFrame:
-    """Placement within 180 days per quarterly cohort and programme, with Wilson intervals;
-    `is_complete` is False for cohorts not yet followed for 180 days after exit."""
+    """Placement within 180 and within 365 days of exit per quarterly cohort and programme, with
+    Wilson intervals; `is_complete` (180 days) and `is_complete_365d` are False for cohorts not
+    yet followed for that long after exit, `is_open_quarter` for a quarter still running at
+    as_of. Numerators are suppressed with their rates."""
+    return stats.suppress(_cohort_rates(con, extract, filters), min_cell=min_cell,
+                          unreliable_below=UNRELIABLE_BELOW, extra=COHORT_NUMERATORS)
+
+
+# cohort measure -> (its numerator, the flag saying the cohort is fully observed for it)
+COHORT_MEASURES = {
+    "placement_rate_180d": ("placed_180d_count", "is_complete"),
+    "placement_rate_365d": ("placed_365d_count", "is_complete_365d"),
+}
+COHORT_NUMERATORS = {measure: [successes] for measure, (successes, _) in COHORT_MEASURES.items()}
+
+
+def _cohort_rates(con, extract: Extract, filters: Filters) -> pd.DataFrame:
     df = run_query(con, "placement_rate_by_cohort", query_params(extract, filters))
-    df = add_rate(df, "placement_rate_180d", "placed_180d_count")
-    df["is_complete"] = df["placement_rate_180d_n"] == df["enrolled_count"]
-    df = order_programs(df).reset_index(drop=True)
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW)
+    for measure, (successes, complete) in COHORT_MEASURES.items():
+        df = add_rate(df, measure, successes)
+        df[complete] = df[f"{measure}_n"] == df["enrolled_count"]
+    return order_programs(df).reset_index(drop=True)
 
 
 def extract_profile(con: duckdb.DuckDBPyConnection) -> dict:
@@ -182,3 +208,620 @@ def summary(
         "suppression_threshold": min_cell,
         "programs": programs,
     }
+
+
+# --------------------------------------------------------------------------- Compare programmes
+
+COMPARED_PROGRAMS = ("skills", "mindset")
+PLACEMENT_HORIZONS_DAYS = (90, 180, 365)
+# Where the clock starts for the re-employment curves -> the query that counts the days.
+CURVE_ORIGINS = {
+    "enrollment": "time_to_placement_by_program",
+    "exit": "time_to_placement_after_exit_by_program",
+}
+# Who enrolled: the strata of the direct standardisation (missing values are a level "unknown").
+STRATA_COLUMNS = ("age_band", "gender", "education", "prior_sector", "district")
+
+
+def _durations(con, extract: Extract, filters: Filters, origin: str) -> pd.DataFrame:
+    if origin not in CURVE_ORIGINS:
+        raise ValueError(f"origin must be one of {sorted(CURVE_ORIGINS)}, not {origin!r}")
+    return run_query(con, CURVE_ORIGINS[origin], query_params(extract, filters))
+
+
+def reemployment_curves(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+    origin: str = "enrollment",
+) -> pd.DataFrame:
+    """Share re-employed by days since enrollment (origin="enrollment") or since exit ("exit"):
+    1 - Kaplan-Meier per programme with its 95% band, one row per programme x day.
+
+    `reemployed_n` is the number still at risk that day; the tail of each curve where fewer than
+    `min_cell` remain at risk is suppressed (the estimate there rests on a handful of people and
+    could identify them).
+    """
+    km = kaplan_meier_by_group(_durations(con, extract, filters, origin))
+    km["origin"] = origin
+    km["reemployed"] = 1.0 - km["survival"].astype("float64")
+    # 1 - S flips the band: the upper survival limit is the lower re-employment limit.
+    km["reemployed_low"] = 1.0 - km["survival_high"].astype("float64")
+    km["reemployed_high"] = 1.0 - km["survival_low"].astype("float64")
+    km["reemployed_n"] = km["at_risk"]
+    km = km.drop(columns=["survival", "survival_low", "survival_high"])
+    km = order_programs(km).reset_index(drop=True)
+    return stats.suppress(km, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"reemployed": ["events", "censored"]})
+
+
+def reemployment_logrank(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+    origin: str = "enrollment",
+) -> pd.DataFrame:
+    """Log-rank test of skills against mindset re-employment curves (one row); suppressed when
+    either programme has fewer than `min_cell` people."""
+    durations = _durations(con, extract, filters, origin)
+    pair = durations[durations["program_type"].isin(COMPARED_PROGRAMS)]
+    sizes = pair.groupby("program_type")[["events", "censored"]].sum().sum(axis=1)
+    chi2, p_value = stats.logrank_test(pair.rename(columns={"program_type": "group", "days": "day"}))
+    row = {
+        "origin": origin,
+        "comparison": " vs ".join(COMPARED_PROGRAMS),
+        "logrank_chi2": chi2,
+        "logrank_p_value": p_value,
+        "logrank_chi2_n": int(min(sizes.get(p, 0) for p in COMPARED_PROGRAMS)),
+    }
+    for program in COMPARED_PROGRAMS:
+        row[f"{program}_n"] = int(sizes.get(program, 0))
+    return stats.suppress(pd.DataFrame([row]), min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"logrank_chi2": ["logrank_p_value"]})
+
+
+def _placement_by_horizon(con, extract, filters, horizons) -> pd.DataFrame:
+    params = query_params(extract, filters, horizons_days=[int(h) for h in horizons])
+    return run_query(con, "placement_rate_by_program_and_horizon", params)
+
+
+def placement_rate_by_horizon(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+    horizons: tuple[int, ...] = PLACEMENT_HORIZONS_DAYS,
+) -> pd.DataFrame:
+    """Placement within h days of exit per programme and horizon h, with Wilson intervals.
+
+    The denominator `placement_rate_n` is everyone followed for h days after exit, so it shrinks
+    as h grows; at h = 180 the figures equal the headline placement rate.
+    """
+    df = add_rate(_placement_by_horizon(con, extract, filters, horizons), "placement_rate",
+                  "placed_count")
+    df = order_programs(df).reset_index(drop=True)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"placement_rate": ["placed_count"]})
+
+
+def placement_difference_by_horizon(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+    horizons: tuple[int, ...] = PLACEMENT_HORIZONS_DAYS,
+) -> pd.DataFrame:
+    """Skills minus mindset placement rate within h days of exit, per horizon, with Newcombe's
+    95% interval; suppressed when either programme has fewer than `min_cell` followed."""
+    counts = _placement_by_horizon(con, extract, filters, horizons)
+    first, second = COMPARED_PROGRAMS
+    rows = []
+    for horizon in horizons:
+        at_horizon = counts[counts["horizon_days"] == horizon].set_index("program_type")
+        row = {"horizon_days": int(horizon), "comparison": f"{first} - {second}"}
+        for program in COMPARED_PROGRAMS:
+            n = int(at_horizon["placement_rate_n"].get(program, 0))
+            x = int(at_horizon["placed_count"].get(program, 0))
+            row[f"{program}_n"] = n
+            row[f"{program}_rate"] = x / n if n else np.nan
+            row[f"{program}_placed"] = x
+        difference, low, high = stats.newcombe_difference(
+            row[f"{first}_placed"], row[f"{first}_n"], row[f"{second}_placed"], row[f"{second}_n"]
+        )
+        row.update(difference=difference, difference_low=low, difference_high=high,
+                   difference_n=min(row[f"{first}_n"], row[f"{second}_n"]))
+        rows.append(row)
+    governed = [f"{p}_{c}" for p in COMPARED_PROGRAMS for c in ("rate", "placed")]
+    return stats.suppress(pd.DataFrame(rows), min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"difference": governed})
+
+
+def programme_profile(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """The headline figures plus retention at 6 months and the wage distribution at the first
+    job (10th, 25th, 50th, 75th, 90th percentiles, computed in SQL) and the wage replacement
+    quartiles; one row per programme."""
+    params = query_params(extract, filters)
+    df = headline_figures(con, extract, filters, min_cell)
+    retention = run_query(con, "retention_by_program", params)
+    wages = run_query(con, "wage_at_placement_by_program", params)
+    df = df.merge(retention[["program_type", "retention_6m_n", "retained_6m_count"]],
+                  on="program_type", how="left")
+    df = df.merge(wages, on="program_type", how="left")
+    for column in ("retention_6m_n", "retained_6m_count", "monthly_wage_n", "wage_replacement_n"):
+        df[column] = df[column].fillna(0).astype("int64")
+    df = add_rate(df, "retention_6m", "retained_6m_count")
+    governed = {
+        **HEADLINE_NUMERATORS,
+        "retention_6m": ["retained_6m_count"],
+        "monthly_wage": [f"monthly_wage_p{q}" for q in (10, 25, 50, 75, 90)],
+        "wage_replacement": [f"wage_replacement_p{q}" for q in (25, 50, 75)],
+    }
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW, extra=governed)
+
+
+def employer_mix(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Share of first jobs by employer type per programme (every type listed, zeros included),
+    with Wilson intervals; a programme with fewer than `min_cell` first jobs is suppressed whole."""
+    counts = run_query(con, "employer_mix_by_program", query_params(extract, filters))
+    programs = list(dict.fromkeys(counts["program_type"]))
+    grid = pd.MultiIndex.from_product([programs, EMPLOYER_TYPES],
+                                      names=["program_type", "employer_type"])
+    df = (counts.set_index(["program_type", "employer_type"])["placement_count"]
+          .reindex(grid, fill_value=0).astype("int64").reset_index())
+    df["employer_share_n"] = df.groupby("program_type")["placement_count"].transform("sum")
+    df = add_rate(df, "employer_share", "placement_count")
+    df = order_programs(df).reset_index(drop=True)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"employer_share": ["placement_count"]})
+
+
+def _strata(con, extract, filters) -> pd.DataFrame:
+    return run_query(con, "placement_180d_by_program_and_stratum", query_params(extract, filters))
+
+
+def adjusted_placement_difference(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Skills minus mindset placement within 180 days of exit, raw and adjusted for who enrolled.
+
+    Two rows, `estimate` = "raw" (Newcombe interval) and "adjusted" (direct standardisation to the
+    pooled skills + mindset population over age band x gender x education x prior sector x
+    district, strata present in both programmes only; see stats.adjusted_difference). An adjusted
+    difference, not a causal effect: it removes only the listed differences in who enrolled.
+    `excluded_share` is the share of people in strata without common support; `difference_n`
+    is the smaller programme's n (in the common support for the adjusted row).
+    """
+    strata = _strata(con, extract, filters)
+    first, second = COMPARED_PROGRAMS
+    result = stats.adjusted_difference(strata, "placement_rate_180d_n", "placed_180d_count",
+                                       "program_type", STRATA_COLUMNS, first, second)
+    values = ["placement_rate_180d_n", "placed_180d_count"]
+    wide = (strata[strata["program_type"].isin(COMPARED_PROGRAMS)]
+            .groupby([*STRATA_COLUMNS, "program_type"])[values].sum()
+            .unstack("program_type", fill_value=0)
+            .reindex(columns=pd.MultiIndex.from_product([values, COMPARED_PROGRAMS]), fill_value=0))
+    n = {p: wide[("placement_rate_180d_n", p)] for p in COMPARED_PROGRAMS}
+    x = {p: int(wide[("placed_180d_count", p)].sum()) for p in COMPARED_PROGRAMS}
+    common = (n[first] > 0) & (n[second] > 0)
+    raw = stats.newcombe_difference(x[first], n[first].sum(), x[second], n[second].sum())
+    rows = [
+        {
+            "estimate": "raw",
+            f"{first}_rate": result["raw_treated"],
+            f"{second}_rate": result["raw_control"],
+            f"{first}_n": int(n[first].sum()),
+            f"{second}_n": int(n[second].sum()),
+            "difference": raw[0],
+            "difference_low": raw[1],
+            "difference_high": raw[2],
+            "excluded_share": 0.0,
+            "strata_used": np.nan,
+        },
+        {
+            "estimate": "adjusted",
+            f"{first}_rate": result["adjusted_treated"],
+            f"{second}_rate": result["adjusted_control"],
+            f"{first}_n": int(n[first][common].sum()),
+            f"{second}_n": int(n[second][common].sum()),
+            "difference": result["adjusted_difference"],
+            "difference_low": result["adjusted_low"],
+            "difference_high": result["adjusted_high"],
+            "excluded_share": result["excluded_share"],
+            "strata_used": result["strata_used"],
+        },
+    ]
+    df = pd.DataFrame(rows)
+    df["difference_n"] = df[[f"{first}_n", f"{second}_n"]].min(axis=1)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"difference": [f"{first}_rate", f"{second}_rate"]})
+
+
+def covariate_balance(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Who enrolled in skills vs mindset (among people followed 180 days after exit): per
+    covariate level the shares and the standardized difference before adjustment
+    (stats.balance_table); suppressed when either programme has fewer than `min_cell`."""
+    strata = _strata(con, extract, filters)
+    first, second = COMPARED_PROGRAMS
+    df = stats.balance_table(strata, "program_type", STRATA_COLUMNS, "placement_rate_180d_n",
+                             first, second)
+    df = df.rename(columns={"share_treated": f"share_{first}", "share_control": f"share_{second}"})
+    totals = strata.groupby("program_type")["placement_rate_180d_n"].sum()
+    df["std_diff_raw_n"] = int(min(totals.get(p, 0) for p in COMPARED_PROGRAMS))
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"std_diff_raw": [f"share_{first}", f"share_{second}",
+                                                  "share_pooled"]})
+
+
+# --------------------------------------------------------------------------- Trends
+
+# change column -> months back to the cohort it is compared with
+CHANGE_LAGS = {"change_vs_previous_quarter": 3, "change_vs_year_earlier": 12}
+
+
+def placement_rate_changes(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+    measure: str = "placement_rate_180d",
+    quarters: int = 8,
+) -> pd.DataFrame:
+    """Period-over-period changes of a cohort placement rate (COHORT_MEASURES): per programme
+    its last `quarters` fully observed enrollment quarters (programmes in catalogue order, newest
+    quarter first), with the change against the previous quarter and against the same quarter a
+    year earlier (proportions; x 100 = pp), each with Newcombe's 95% interval.
+
+    Quarters after a programme's latest fully observed one are left out: their rates are not
+    known yet. A change is computed only between two fully observed cohorts
+    (`<change>_available`); its `<change>_n` is the smaller of the two denominators, so it is
+    suppressed whenever either rate is.
+    """
+    successes, complete = COHORT_MEASURES[measure]
+    cohorts = _cohort_rates(con, extract, filters)
+    keyed = cohorts.set_index(["program_type", "cohort_start"])
+    columns = ["program_type", "cohort_start", "enrolled_count", measure, f"{measure}_n",
+               f"{measure}_low", f"{measure}_high", successes, complete]
+    rows = []
+    for program, part in cohorts.groupby("program_type", sort=False):
+        observed = part.loc[part[complete], "cohort_start"]
+        if observed.empty:
+            continue
+        latest = observed.max()
+        window = part[part["cohort_start"].between(latest - pd.DateOffset(months=3 * (quarters - 1)),
+                                                   latest)]
+        for current in window[columns].to_dict("records"):
+            row = dict(current)
+            for change, months in CHANGE_LAGS.items():
+                key = (program, current["cohort_start"] - pd.DateOffset(months=months))
+                before = keyed.loc[key] if key in keyed.index else None
+                available = before is not None and bool(current[complete]) and bool(before[complete])
+                difference = low = high = np.nan
+                if available:
+                    difference, low, high = stats.newcombe_difference(
+                        current[successes], current[f"{measure}_n"],
+                        before[successes], before[f"{measure}_n"],
+                    )
+                row.update({
+                    change: difference,
+                    f"{change}_low": low,
+                    f"{change}_high": high,
+                    f"{change}_n": np.nan if before is None else min(current[f"{measure}_n"],
+                                                                     before[f"{measure}_n"]),
+                    f"{change}_available": available,
+                })
+            rows.append(row)
+    change_columns = [f"{c}{s}" for c in CHANGE_LAGS for s in ("", "_low", "_high", "_n", "_available")]
+    df = pd.DataFrame(rows, columns=columns + change_columns)
+    if not df.empty:
+        df = order_programs(df.sort_values("cohort_start", ascending=False))
+    return stats.suppress(df.reset_index(drop=True), min_cell=min_cell,
+                          unreliable_below=UNRELIABLE_BELOW, extra={measure: [successes]})
+
+
+# --------------------------------------------------------------------------- Who benefits
+
+# The characteristics compared on Who benefits and their levels in display order.
+CHARACTERISTIC_LEVELS = {
+    "age_band": AGE_BANDS + ("unknown",),
+    "gender": GENDERS + ("unknown",),
+    "education": EDUCATION_LEVELS + ("unknown",),
+}
+# measure -> its numerator; None for the median wage, whose interval comes from the query.
+CHARACTERISTIC_MEASURES = {
+    "placement_rate_180d": "placed_180d_count",
+    "retention_12m": "retained_12m_count",
+    "median_monthly_wage": None,
+}
+
+
+def _characteristic_outcomes(con, extract: Extract, filters: Filters) -> pd.DataFrame:
+    df = run_query(con, "outcomes_by_characteristic", query_params(extract, filters))
+    for measure, successes in CHARACTERISTIC_MEASURES.items():
+        if successes:
+            df = add_rate(df, measure, successes)
+    return _order_levels(order_programs(df))
+
+
+def _order_levels(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows by characteristic, then level, in CHARACTERISTIC_LEVELS order (stable otherwise)."""
+    names = list(CHARACTERISTIC_LEVELS)
+
+    def rank(characteristic: str, level: str) -> int:
+        levels = CHARACTERISTIC_LEVELS.get(characteristic, ())
+        return (names.index(characteristic) if characteristic in names else len(names)) * 100 + (
+            levels.index(level) if level in levels else 99)
+
+    ranks = [rank(c, level) for c, level in zip(df["characteristic"], df["level"])]
+    return df.iloc[np.argsort(ranks, kind="stable")].reset_index(drop=True)
+
+
+def outcomes_by_characteristic(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Placement within 180 days of exit, retention at 12 months (Wilson intervals) and the median
+    wage of the first job (order-statistic interval) per programme x characteristic (age band,
+    gender, education) x level; one row per cell, in display order; numerators suppressed with
+    their rates."""
+    extra = {m: [s] for m, s in CHARACTERISTIC_MEASURES.items() if s}
+    return stats.suppress(_characteristic_outcomes(con, extract, filters), min_cell=min_cell,
+                          unreliable_below=UNRELIABLE_BELOW, extra=extra)
+
+
+def program_gaps_by_characteristic(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+    measure: str = "placement_rate_180d",
+) -> pd.DataFrame:
+    """Skills minus mindset for one measure of CHARACTERISTIC_MEASURES at every characteristic x
+    level where both programmes have people: `gap` with its 95% interval (Newcombe for rates;
+    for the median wage, stats.difference_from_intervals on the two medians' intervals).
+
+    A raw difference within the level, not a causal effect. `gap_n` is the smaller programme's
+    denominator, so the gap is suppressed whenever either programme's figure is.
+    """
+    successes = CHARACTERISTIC_MEASURES[measure]
+    cells = _characteristic_outcomes(con, extract, filters)
+    first, second = COMPARED_PROGRAMS
+    values = [measure, f"{measure}_low", f"{measure}_high", f"{measure}_n"]
+    values += [successes] if successes else []
+    wide = (cells[cells["program_type"].isin(COMPARED_PROGRAMS)]
+            .pivot(index=["characteristic", "level"], columns="program_type", values=values))
+    rows = []
+    for (characteristic, level), cell in wide.iterrows():
+        if any(pd.isna(cell[(f"{measure}_n", p)]) for p in COMPARED_PROGRAMS):
+            continue
+        a, b = ({k: cell[(k, p)] for k in values} for p in COMPARED_PROGRAMS)
+        if successes:
+            gap = stats.newcombe_difference(a[successes], a[f"{measure}_n"],
+                                            b[successes], b[f"{measure}_n"])
+        else:
+            gap = stats.difference_from_intervals(
+                *(a[k] for k in (measure, f"{measure}_low", f"{measure}_high")),
+                *(b[k] for k in (measure, f"{measure}_low", f"{measure}_high")),
+            )
+        rows.append({
+            "characteristic": characteristic,
+            "level": level,
+            "measure": measure,
+            f"{first}_{measure}": a[measure],
+            f"{second}_{measure}": b[measure],
+            f"{first}_n": int(a[f"{measure}_n"]),
+            f"{second}_n": int(b[f"{measure}_n"]),
+            "gap": gap[0],
+            "gap_low": gap[1],
+            "gap_high": gap[2],
+            "gap_n": int(min(a[f"{measure}_n"], b[f"{measure}_n"])),
+        })
+    columns = ["characteristic", "level", "measure", f"{first}_{measure}", f"{second}_{measure}",
+               f"{first}_n", f"{second}_n", "gap", "gap_low", "gap_high", "gap_n"]
+    df = _order_levels(pd.DataFrame(rows, columns=columns))
+    return stats.suppress(df, min_cell=min_cell,
+                          unreliable_below=UNRELIABLE_BELOW,
+                          extra={"gap": [f"{first}_{measure}", f"{second}_{measure}"]})
+
+
+# --------------------------------------------------------------------------- Districts and sectors
+
+FLOW_COLUMNS = ("prior_sector", "placement_sector", "placement_employer_type")
+# The node every flow under min_cell is folded into, in whichever column it had to be folded.
+SMALL_FLOWS = "other (small flows)"
+FLOW_STAGES = {
+    "prior_to_sector": ("prior_sector", "placement_sector"),
+    "sector_to_employer": ("placement_sector", "placement_employer_type"),
+}
+
+
+def _km_medians_by(durations: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    parts = []
+    for value, part in durations.groupby(dimension, sort=False):
+        medians = km_medians(part)
+        medians.insert(0, dimension, value)
+        parts.append(medians)
+    if not parts:
+        return pd.DataFrame(columns=[dimension, "program_type", "median_days_to_placement",
+                                     "median_days_to_placement_n"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def outcomes_by_district(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """One row per district x programme: enrolled, placement within 180 days of exit (Wilson
+    95%), Kaplan-Meier median days from enrollment to the first job and the median first-job
+    wage, each with its denominator; suppressed (numerators with their rates)."""
+    params = query_params(extract, filters)
+    df = add_rate(run_query(con, "placement_rate_by_district", params), "placement_rate_180d",
+                  "placed_180d_count")
+    medians = _km_medians_by(run_query(con, "time_to_placement_by_district", params), "district")
+    df = df.merge(medians, on=["district", "program_type"], how="left")
+    df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
+    df["median_days_to_placement"] = df["median_days_to_placement"].astype("float64")
+    df = order_programs(df).sort_values("district", kind="stable").reset_index(drop=True)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"placement_rate_180d": ["placed_180d_count"]})
+
+
+def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int) -> pd.DataFrame:
+    """Skills and mindset placement within 180 days per value of `dimension` (Wilson) and the gap
+    skills minus mindset (Newcombe). `gap_n` is the smaller side's denominator, so the gap is
+    suppressed whenever either side is."""
+    first, second = COMPARED_PROGRAMS
+    rows = []
+    for value, part in counts.groupby(dimension, sort=True):
+        sides = part.set_index("program_type")
+        row = {dimension: value}
+        for program in COMPARED_PROGRAMS:
+            n = int(sides["placement_rate_180d_n"].get(program, 0))
+            x = int(sides["placed_180d_count"].get(program, 0))
+            low, high = stats.wilson_interval(x, n)
+            row.update({
+                f"{program}_enrolled_count": int(sides["enrolled_count"].get(program, 0)),
+                f"{program}_placement_rate_180d_n": n,
+                f"{program}_placed_180d_count": x,
+                f"{program}_placement_rate_180d": x / n if n else np.nan,
+                f"{program}_placement_rate_180d_low": low,
+                f"{program}_placement_rate_180d_high": high,
+            })
+        gap, low, high = stats.newcombe_difference(
+            row[f"{first}_placed_180d_count"], row[f"{first}_placement_rate_180d_n"],
+            row[f"{second}_placed_180d_count"], row[f"{second}_placement_rate_180d_n"],
+        )
+        row.update(gap=gap, gap_low=low, gap_high=high,
+                   gap_n=min(row[f"{p}_placement_rate_180d_n"] for p in COMPARED_PROGRAMS))
+        rows.append(row)
+    columns = [dimension] + [
+        f"{p}_{c}" for p in COMPARED_PROGRAMS
+        for c in ("enrolled_count", "placement_rate_180d_n", "placed_180d_count",
+                  "placement_rate_180d", "placement_rate_180d_low", "placement_rate_180d_high")
+    ] + ["gap", "gap_low", "gap_high", "gap_n"]
+    df = pd.DataFrame(rows, columns=columns)
+    extra = {f"{p}_placement_rate_180d": [f"{p}_placed_180d_count"] for p in COMPARED_PROGRAMS}
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW, extra=extra)
+
+
+def placement_gap_by_district(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """One row per district with enrollments: skills and mindset placement within 180 days of
+    exit (Wilson 95%) and the gap skills minus mindset (`gap`, Newcombe 95%), a raw difference
+    within the district, not an effect; the gap is suppressed when either side is."""
+    counts = run_query(con, "placement_rate_by_district", query_params(extract, filters))
+    return _placement_gap_by(counts, "district", min_cell)
+
+
+def placement_rate_by_prior_sector(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """One row per prior sector x programme: placement within 180 days of exit with its Wilson
+    95% interval and denominator; suppressed (the numerator with the rate)."""
+    df = run_query(con, "placement_rate_by_prior_sector", query_params(extract, filters))
+    df = add_rate(df, "placement_rate_180d", "placed_180d_count")
+    df = order_programs(df).sort_values("prior_sector", kind="stable").reset_index(drop=True)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"placement_rate_180d": ["placed_180d_count"]})
+
+
+def fold_small_flows(paths: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, int]:
+    """Fold every flow of fewer than `min_cell` people into SMALL_FLOWS; return the folded paths
+    and the number of people left out.
+
+    `paths` has one row per FLOW_COLUMNS combination with `placement_count`. A flow is the sum
+    over paths between two adjacent columns (prior sector -> new sector, new sector -> employer
+    type). A small flow is folded by relabelling, on its paths, the target as SMALL_FLOWS, or the
+    source once the target already is; the relabelling is done on whole paths so the middle
+    column still balances (in = out). Only paths whose small flow runs from SMALL_FLOWS to
+    SMALL_FLOWS cannot be folded any further: they are left out and counted, so the drawn total
+    plus the left-out count is always the total.
+    """
+    columns = list(FLOW_COLUMNS)
+    folded = paths.loc[paths["placement_count"] > 0, columns + ["placement_count"]].copy()
+    left_out = 0
+    changed = True
+    # Each pass only ever relabels towards SMALL_FLOWS or drops paths, so the loop ends.
+    while changed:
+        changed = False
+        for source, target in FLOW_STAGES.values():
+            flow = folded.groupby([source, target])["placement_count"].transform("sum")
+            small = flow < min_cell
+            if not small.any():
+                continue
+            changed = True
+            fold_target = small & (folded[target] != SMALL_FLOWS)
+            fold_source = small & ~fold_target & (folded[source] != SMALL_FLOWS)
+            stuck = small & ~fold_target & ~fold_source
+            folded.loc[fold_target, target] = SMALL_FLOWS
+            folded.loc[fold_source, source] = SMALL_FLOWS
+            left_out += int(folded.loc[stuck, "placement_count"].sum())
+            folded = (folded[~stuck].groupby(columns, as_index=False, sort=True)["placement_count"]
+                      .sum())
+    return folded.reset_index(drop=True), left_out
+
+
+def placement_flows_by_sector(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """First placements flowing from the prior sector to the new job's sector and on to its
+    employer type, per programme, for a Sankey: one row per programme x stage x source x target
+    with `placement_count` people, after fold_small_flows, plus one row per programme with
+    stage "left_out" where some people are in flows too small to draw even after folding.
+
+    `placement_count_n` is the count itself: a flow (or the left-out count) under `min_cell` is
+    suppressed, which after folding only the left-out row can be.
+    """
+    paths = run_query(con, "placement_flows_by_sector", query_params(extract, filters))
+    frames = []
+    for program, part in paths.groupby("program_type", sort=False):
+        folded, left_out = fold_small_flows(part, min_cell)
+        for stage, (source, target) in FLOW_STAGES.items():
+            links = (folded.groupby([source, target], as_index=False, sort=True)["placement_count"]
+                     .sum().rename(columns={source: "source", target: "target"}))
+            links.insert(0, "stage", stage)
+            links.insert(0, "program_type", program)
+            frames.append(links)
+        if left_out:
+            frames.append(pd.DataFrame([{"program_type": program, "stage": "left_out",
+                                         "source": SMALL_FLOWS, "target": SMALL_FLOWS,
+                                         "placement_count": left_out}]))
+    columns = ["program_type", "stage", "source", "target", "placement_count"]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    df["placement_count"] = df["placement_count"].astype("int64")
+    df["placement_count_n"] = df["placement_count"]
+    df = order_programs(df).reset_index(drop=True)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW)

@@ -369,3 +369,25 @@ def _blank(col: pd.Series, hidden: np.ndarray) -> pd.Series:
         values = col.to_numpy(dtype=float, na_value=np.nan)
         return pd.Series(np.where(hidden, np.nan, values), index=col.index, name=col.name)
     return col.astype(object).where(~hidden, np.nan)
+
+
+def difference_from_intervals(a, a_low, a_high, b, b_low, b_high,
+                              alpha: float = 0.05) -> tuple[float, float, float]:
+    """``a - b`` for two independent estimates known only by their 95% intervals.
+
+    Each standard error is recovered from its interval as ``(high - low) / (2 z)`` and the
+    difference gets the normal interval ``(a - b) +- z * sqrt(se_a**2 + se_b**2)``. Meant for
+    estimates without a closed-form difference interval: two medians with order-statistic
+    intervals, or two rate differences at different levels of a characteristic (is the gap
+    larger for one group of people than for another?). Asymmetric intervals are averaged into
+    one standard error, which is approximate. Returns ``(difference, low, high)``; all NaN if
+    any input is missing.
+    """
+    values = [float(_to_float(v)) for v in (a, a_low, a_high, b, b_low, b_high)]
+    if not np.isfinite(values).all():
+        return np.nan, np.nan, np.nan
+    a, a_low, a_high, b, b_low, b_high = values
+    z = _z(0.05)
+    se = np.hypot((a_high - a_low) / (2 * z), (b_high - b_low) / (2 * z))
+    half = _z(alpha) * se
+    return a - b, a - b - half, a - b + half

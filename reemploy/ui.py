@@ -6,16 +6,19 @@ The only module of the package that imports streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
+from reemploy import export, metrics, pack
 from reemploy import formatting as fmt
-from reemploy import metrics
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.charts import program_color, program_label
 from reemploy.db import connect
@@ -25,18 +28,28 @@ from reemploy.extracts import (
     ExtractError,
     is_empty,
     open_extract,
+    recorded_min_cell,
     resolve_data_dir,
 )
-from reemploy.filters import URL_KEYS, Filters, filter_options_from, parse_query_params
+from reemploy.filters import DATE_KEYS, URL_KEYS, Filters, filter_options_from, parse_query_params
 
 SAMPLE_SIZE = 200_000
 MIN_CELL_ENV_VAR = "REEMPLOY_MIN_CELL"
+SESSION_STATE_KEY = "_reemploy_session"
 
 # Page files and their labels. The pages/ folder makes Streamlit run in its pages-directory
 # mode (see README, "Why pages/ without st.navigation"); the built-in list is hidden in
 # .streamlit/config.toml and this one is drawn instead, with proper labels and order.
 PAGES = (
     ("dashboard.py", "Overview", ":material/dashboard:"),
+    ("pages/compare_programs.py", "Compare programmes", ":material/compare_arrows:"),
+    ("pages/districts.py", "Districts", ":material/map:"),
+    ("pages/sectors.py", "Sectors", ":material/factory:"),
+    ("pages/trends.py", "Trends", ":material/trending_up:"),
+    ("pages/who_benefits.py", "Who benefits", ":material/groups:"),
+    ("pages/data.py", "Data", ":material/database:"),
+    ("pages/about.py", "About the numbers", ":material/info:"),
+    ("pages/meeting_pack.py", "Meeting pack", ":material/slideshow:"),
 )
 
 # Bound widgets show the contract's codes, because Streamlit writes the shown text into the URL
@@ -50,12 +63,13 @@ WIDGET_HELP = {
 }
 
 
-def min_cell() -> int:
-    """The suppression threshold: $REEMPLOY_MIN_CELL, else 10."""
+def min_cell(extract: Extract | None = None) -> int:
+    """The suppression threshold: $REEMPLOY_MIN_CELL, else the one recorded at import, else 10."""
+    fallback = (recorded_min_cell(extract) if extract else None) or metrics.DEFAULT_MIN_CELL
     try:
-        return max(1, int(os.environ.get(MIN_CELL_ENV_VAR, metrics.DEFAULT_MIN_CELL)))
+        return max(1, int(os.environ.get(MIN_CELL_ENV_VAR, fallback)))
     except ValueError:
-        return metrics.DEFAULT_MIN_CELL
+        return fallback
 
 
 @st.cache_resource(show_spinner=False)
@@ -132,18 +146,25 @@ def _raw_query_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
 
 
-def sidebar(current_page: str) -> Session:
-    """Draw navigation and the shared filters; return the session for this page run."""
+def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> Session:
+    """Draw navigation and the shared filters; return the session for this page run.
+
+    `chart_filters` maps the key of a chart drawn with on_select to the filter (URL key, e.g.
+    "district") a click on it sets; see apply_chart_selection.
+    """
     extract = load_extract()
     info = _catalogue(str(extract.path), extract.version)
     options = filter_options_from(info["catalogue"])
-    parsed = parse_query_params(_raw_query_params(), options)
-    if parsed.notices:
-        st.session_state["url_notices"] = parsed.notices
+    for chart_key, filter_key in (chart_filters or {}).items():
+        apply_chart_selection(chart_key, filter_key, options[URL_KEYS[filter_key]])
+    first = info["profile"]["first_enrolled_on"]
+    low = first.date() if hasattr(first, "date") else dt.date(1990, 1, 1)
+    raw_query = _raw_query_params()
+    parsed = parse_query_params(raw_query, options, date_range=(low, extract.as_of))
+    link_notices = restore_filters(current_page, raw_query, parsed)
 
     with st.sidebar:
-        for page, label, icon in PAGES:
-            st.page_link(page, label=label, icon=icon)
+        navigation = st.container()
         st.divider()
         st.markdown("**Filters**")
         widgets = (
@@ -152,33 +173,81 @@ def sidebar(current_page: str) -> Session:
             ("program", "Programme", PROGRAM_TYPES),
         )
         for key, label, values in widgets:
-            st.multiselect(label, values, key=key, bind="query-params", placeholder="All",
-                           help=WIDGET_HELP.get(key))
-        first = info["profile"]["first_enrolled_on"]
-        low = first.date() if hasattr(first, "date") else dt.date(1990, 1, 1)
+            st.multiselect(label, values, key=key, placeholder="All", help=WIDGET_HELP.get(key))
         st.date_input("Enrolled from", value=None, min_value=low, max_value=extract.as_of,
-                      key="from", bind="query-params", format="YYYY-MM-DD")
+                      key="from", format="YYYY-MM-DD")
         st.date_input("Enrolled to", value=None, min_value=low, max_value=extract.as_of,
-                      key="to", bind="query-params", format="YYYY-MM-DD")
+                      key="to", format="YYYY-MM-DD")
         with st.expander("Who: gender, age, education"):
-            st.multiselect("Gender", GENDERS, key="gender", bind="query-params", placeholder="All")
-            st.multiselect("Age band", AGE_BANDS + ("unknown",), key="age", bind="query-params",
-                           placeholder="All")
-            st.multiselect("Education", EDUCATION_LEVELS, key="education", bind="query-params",
-                           placeholder="All")
+            st.multiselect("Gender", GENDERS, key="gender", placeholder="All")
+            st.multiselect("Age band", AGE_BANDS + ("unknown",), key="age", placeholder="All")
+            st.multiselect("Education", EDUCATION_LEVELS, key="education", placeholder="All")
         st.button("Clear filters", on_click=clear_filters, key="sidebar_clear",
                   icon=":material/filter_alt_off:")
         st.caption(f"Data as of **{extract.as_of.isoformat()}** · "
                    f"{info['profile']['enrollment_count']:,} enrollments")
 
     filters, notices = filters_from_state(options)
-    for notice in st.session_state.get("url_notices", []) + notices:
+    with navigation:
+        for page, label, icon in PAGES:
+            st.page_link(page, label=label, icon=icon, query_params=filters.to_query_params())
+    remember_filters(current_page, filters, raw_query)
+    if link_notices:
+        st.session_state["url_notices"] = (link_notices, filters)
+    shown, noticed_for = st.session_state.get("url_notices", ([], None))
+    # A notice about a link stays until the official changes the filters it was about.
+    for notice in (shown if noticed_for == filters else []) + notices:
         st.warning(notice, icon=":material/link_off:")
-    return Session(extract, filters, min_cell())
+    session = Session(extract, filters, min_cell(extract))
+    # show_chart's downloads name and caption their files from it.
+    st.session_state[SESSION_STATE_KEY] = session
+    return session
+
+
+FILTER_KEYS = (*URL_KEYS, *DATE_KEYS)
+FILTER_MEMORY = "filters_last_run"
+
+
+def _widget_values(filters: Filters) -> dict:
+    values = {key: list(getattr(filters, attr)) for key, attr in URL_KEYS.items()}
+    values.update({key: getattr(filters, attr) for key, attr in DATE_KEYS.items()})
+    return values
+
+
+def restore_filters(current_page: str, raw_query: dict, parsed) -> list[str]:
+    """Set the filter widgets before they are drawn, when this run starts a page view.
+
+    Streamlit's pages-directory mode gives every page its own widgets and drops the query
+    string on a page switch, so the filters are mirrored by hand: on the first run of a session
+    and on a switch to another page, the widgets get the filters of the link when it carries any
+    (a deep link, the browser's back button), else those of the page the official came from.
+    Within a page the widgets are left alone, so an official's own change is never overridden.
+    Returns the notices about link values that were ignored.
+    """
+    memory = st.session_state.get(FILTER_MEMORY)
+    if memory is not None and memory["page"] == current_page:
+        return []
+    link_has_filters = any(key in raw_query for key in FILTER_KEYS)
+    if link_has_filters or memory is None:
+        values = _widget_values(parsed.filters)
+    else:
+        values = memory["values"]
+    for key, value in values.items():
+        st.session_state[key] = value
+    return parsed.notices
+
+
+def remember_filters(current_page: str, filters: Filters, raw_query: dict) -> None:
+    """Keep this run's filters for the next page and write them into the address bar."""
+    st.session_state[FILTER_MEMORY] = {"page": current_page, "values": _widget_values(filters)}
+    wanted = filters.to_query_params()
+    if {key: values for key, values in raw_query.items()} != wanted:
+        st.query_params.from_dict(wanted)
 
 
 def filters_from_state(options: dict) -> tuple[Filters, list[str]]:
-    """Filters from the widget values (which Streamlit keeps in sync with the URL)."""
+    """Filters from the widget values (restore_filters and remember_filters keep them in sync
+    with the URL)."""
     state = st.session_state
     values = {attr: tuple(v for v in options[attr] if v in (state.get(key) or ()))
               for key, attr in URL_KEYS.items()}
@@ -221,25 +290,87 @@ def require_records(session: Session) -> pd.DataFrame:
     return headline
 
 
-def show_chart(fig, data: pd.DataFrame, name: str, key: str, how_to_read: str, **chart_options):
-    """Draw a chart with its one-line reading guide and the downloads of the numbers behind it.
+def show_chart(fig, data: pd.DataFrame, name: str, key: str, how_to_read: str,
+               session: Session | None = None, **chart_options):
+    """Draw a chart with its one-line reading guide and its downloads (PNG, SVG, CSV, Excel).
 
     `data` is the aggregated, already suppressed table the chart was drawn from; `name` is the
-    file-name stem (e.g. "placement-rate-by-district"). Returns the plotly_chart event when
-    `on_select` is passed in chart_options.
+    file-name stem (e.g. "placement-rate-by-district"). `session` (as_of, filters) names and
+    captions the files; by default the one ui.sidebar drew for this run. Returns the
+    plotly_chart event when `on_select` is passed in chart_options.
     """
     event = st.plotly_chart(fig, key=key, **chart_options)
     st.caption(f"How to read this: {how_to_read}")
-    st.download_button(
-        "Numbers (CSV)",
-        data=data.to_csv(index=False).encode("utf-8-sig"),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
+    downloads(data, name, key, fig=fig, session=session)
     return event
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _images_available() -> bool:
+    return export.images_available()
+
+
+def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Session | None = None) -> None:
+    """One compact row of download buttons: the chart as PNG and SVG (when `fig` is given), the
+    numbers behind it as CSV and Excel.
+
+    Files are made only when clicked (the chart images take 0.2-5 s to draw); the numbers go
+    through export.table_for_export, so suppressed cells leave blank with a note and a table with
+    identifiers is refused before a button is drawn.
+    """
+    session = session or st.session_state[SESSION_STATE_KEY]
+    table = export.table_for_export(data, session.min_cell)
+    as_of, filters = session.extract.as_of, session.filters
+
+    def file_name(extension: str) -> str:
+        return export.file_name(name, as_of, filters, extension)
+
+    about = {
+        "what": name.replace("-", " "),
+        "data as of": as_of.isoformat(),
+        "filters": filters.describe(),
+        "suppression": f"rates and medians with fewer than {session.min_cell} people are blank; "
+                       "the note column says which and why",
+        "extract": str(session.extract.path.name),
+    }
+    images = fig is not None and _images_available()
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption("Download", width="content")
+        if images:
+            caption = export.caption(as_of, filters, session.min_cell)
+            for fmt_name in export.IMAGE_FORMATS:
+                st.download_button(
+                    fmt_name.upper(),
+                    data=partial(export.chart_image, fig, fmt_name, caption),
+                    file_name=file_name(fmt_name),
+                    mime=export.IMAGE_FORMATS[fmt_name],
+                    key=f"{key}_{fmt_name}",
+                    on_click="ignore",
+                    icon=":material/image:",
+                    help=f"The chart as {fmt_name.upper()}, with the filters and as_of date "
+                         "printed under it.",
+                )
+        st.download_button(
+            "CSV", data=partial(export.csv_bytes, table), file_name=file_name("csv"),
+            mime=export.TABLE_FORMATS["csv"], key=f"{key}_csv", on_click="ignore",
+            icon=":material/table:", help="The numbers behind the chart (UTF-8; opens in Excel).",
+        )
+        st.download_button(
+            "Excel", data=partial(export.xlsx_bytes, table, about), file_name=file_name("xlsx"),
+            mime=export.TABLE_FORMATS["xlsx"], key=f"{key}_xlsx", on_click="ignore",
+            icon=":material/table:", help="The numbers behind the chart, with a sheet saying "
+            "what they cover.",
+        )
+    if fig is not None and not images:
+        st.caption(f":material/hide_image: {export.IMAGES_UNAVAILABLE}")
+
+
+def show_table(table: pd.DataFrame, data: pd.DataFrame, name: str, key: str, how_to_read: str) -> None:
+    """A display table (text as people read it) with its reading guide and the download of the
+    numbers behind it (`data`, already suppressed)."""
+    st.dataframe(table, hide_index=True, key=key)
+    st.caption(f"How to read this: {how_to_read}")
+    downloads(data, name, key)
 
 
 KPI_METRICS = (
@@ -315,3 +446,136 @@ def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) 
                     delta_description="vs previous period" if delta else None,
                 )
                 st.caption(detail)
+
+
+def selected_names(event) -> list[str]:
+    """The names a Plotly selection event points at: customdata[0] where the chart set it,
+    else the choropleth `location`, else the category on the y axis."""
+    names = []
+    for point in ((event or {}).get("selection") or {}).get("points") or []:
+        customdata = point.get("customdata")
+        if isinstance(customdata, (list, tuple)) and customdata:
+            name = customdata[0]
+        elif isinstance(customdata, str):
+            name = customdata
+        else:
+            name = point.get("location", point.get("y"))
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    return names
+
+
+def apply_chart_selection(chart_key: str, filter_key: str, allowed) -> None:
+    """Turn a click on the chart `chart_key` into the sidebar filter `filter_key`.
+
+    Runs before the sidebar widgets are drawn, the only moment a script may write a bound
+    widget's key (afterwards Streamlit raises StreamlitWidgetAlreadyInstantiatedError); Streamlit
+    then writes the new value into the URL too. A selection stays in the chart's state across
+    reruns, so only a selection that changed since the last run is applied: otherwise clearing
+    the filter in the sidebar would be undone by the old click at once. Names not in `allowed`
+    (the extract's catalogue) are ignored.
+    """
+    allowed = list(allowed)
+    names = [name for name in selected_names(st.session_state.get(chart_key)) if name in allowed]
+    seen_key = f"_{chart_key}_applied"
+    if names == st.session_state.get(seen_key, []):
+        return
+    st.session_state[seen_key] = names
+    if names:
+        st.session_state[filter_key] = [value for value in allowed if value in names]
+
+
+def _clear_filter(filter_key: str) -> None:
+    st.session_state[filter_key] = []
+
+
+def filter_hint(session: Session, filter_key: str, label: str, note: str = "") -> None:
+    """"Filtered to <label> X" with a button that clears that filter, shown while it is set."""
+    values = getattr(session.filters, URL_KEYS[filter_key])
+    if not values:
+        return
+    text, button = st.columns([5, 1], vertical_alignment="center")
+    text.info(f"Filtered to {label} **{', '.join(values)}** on every page. {note}".strip(),
+              icon=":material/filter_alt:")
+    button.button("Clear", key=f"{filter_key}_hint_clear", on_click=_clear_filter,
+                  args=(filter_key,), icon=":material/close:", help=f"Show every {label} again.")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _read_geojson(path: str, version: str) -> dict | None:
+    try:
+        shapes = json.loads(Path(path).read_text(encoding="utf-8"))
+        if all("district" in (f.get("properties") or {}) for f in shapes["features"]):
+            return shapes
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def district_shapes(session: Session) -> dict | None:
+    """The extract's districts.geojson (features keyed by properties.district), or None when
+    there is none or it cannot be read (the page then ranks districts instead of mapping them)."""
+    path = session.extract.geojson_path
+    if path is None:
+        return None
+    shapes = _read_geojson(str(path), session.extract.version)
+    if shapes is None:
+        st.warning(f"{path.name} could not be read as GeoJSON with a “district” property on every "
+                   "feature; districts are ranked instead of mapped.", icon=":material/map:")
+    return shapes
+
+
+def extract_profile(session: Session) -> dict:
+    """Row counts and date span of the whole extract (metrics.extract_profile), cached."""
+    return _catalogue(str(session.extract.path), session.extract.version)["profile"]
+
+
+def program_legend(descriptions: dict[str, str]) -> None:
+    """The programme colours used on every chart, one swatch per programme with its description."""
+    for program in PROGRAM_TYPES:
+        st.markdown(
+            f"<div style='border-left:14px solid {program_color(program)};padding-left:10px;"
+            f"margin-bottom:6px'><b>{program_label(program)}</b> (<code>{program}</code>): "
+            f"{descriptions.get(program, '')}</div>",
+            unsafe_allow_html=True,
+        )
+
+
+def dashboard_base_url() -> str:
+    """The dashboard's address for links that reproduce a view: $REEMPLOY_BASE_URL when set,
+    else the address this browser session is using."""
+    if os.environ.get(pack.BASE_URL_ENV_VAR):
+        return pack.base_url()
+    parts = urlsplit(st.context.url or "")
+    if not parts.scheme or not parts.netloc:
+        return pack.base_url()
+    root = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{parts.scheme}://{parts.netloc}/{root}".rstrip("/")
+
+
+def meeting_pack(session: Session) -> pack.Pack:
+    """The meeting pack for this session's filters, from the cached metrics."""
+    return pack.build_pack(session.load, session.extract.as_of, session.filters, session.min_cell,
+                           url=pack.view_url(session.filters, dashboard_base_url()))
+
+
+def pack_downloads(document: pack.Pack) -> None:
+    """The two buttons that build and download the pack (built on click: a PDF takes seconds)."""
+    printable = _images_available()
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.download_button(
+            "Meeting pack (HTML)", data=partial(pack.pack_html, document),
+            file_name=pack.pack_file_name(document, "html"), mime="text/html",
+            key="meeting_pack_html", on_click="ignore", type="primary",
+            icon=":material/download:",
+            help="One file with interactive charts; opens offline in any browser.",
+        )
+        if printable:
+            st.download_button(
+                "Meeting pack (PDF)", data=partial(pack.pack_pdf, document),
+                file_name=pack.pack_file_name(document, "pdf"), mime="application/pdf",
+                key="meeting_pack_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
+                help="Landscape A4, one chart or table per page, for printing.",
+            )
+    if not printable:
+        st.caption(f":material/hide_image: {export.IMAGES_UNAVAILABLE}")

@@ -20,6 +20,12 @@ ARROW_TYPES = {
     "BOOLEAN": pa.bool_(),
 }
 D = dt.date.fromisoformat
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "browser: drives the app in Chromium with Playwright (tests/test_browser.py); "
+        "runs by default, deselect with -m 'not browser'")
 AS_OF = D("2002-12-31")
 
 
@@ -108,3 +114,38 @@ def _clear_streamlit_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
+
+
+def _simpson_rows():
+    # Skills enrolls mostly the high-placement stratum (tertiary), mindset the low one (primary):
+    #   tertiary: skills 12 of 16 placed (75%), mindset 4 of 4 (100%)
+    #   primary:  skills 0 of 4 (0%),          mindset 4 of 16 (25%)
+    # Raw: skills 12/20 = 60% vs mindset 8/20 = 40% (+20 pp). Within each stratum mindset does
+    # better; standardised to the pooled 20 + 20 per stratum: 37.5% vs 62.5% (-25 pp).
+    # Two people with no gender or education (stratum "unknown") are still in training.
+    enrollments, placements = [], []
+    cells = (("skills", "tertiary", 16, 12), ("skills", "primary", 4, 0),
+             ("mindset", "tertiary", 4, 4), ("mindset", "primary", 16, 4))
+    for program, education, size, placed in cells:
+        for i in range(size):
+            enrollment_id = f"{program[0].upper()}{education[0]}{i}"
+            enrollments.append(dict(enrollment_id=enrollment_id, program_type=program,
+                                    education=education, enrolled_on=D("2001-01-01"),
+                                    exited_on=D("2001-01-10"), completed=True))
+            if i < placed:
+                placements.append(dict(placement_id=f"J{enrollment_id}", enrollment_id=enrollment_id,
+                                       started_on=D("2001-03-01"), monthly_wage=500.0))
+    for program in ("skills", "mindset"):
+        enrollments.append(dict(enrollment_id=f"{program[0].upper()}u", program_type=program,
+                                gender=None, education=None, enrolled_on=D("2002-11-01"),
+                                exited_on=None, completed=None))
+    return enrollments, placements
+
+
+SIMPSON_ENROLLMENTS, SIMPSON_PLACEMENTS = _simpson_rows()
+
+
+@pytest.fixture
+def simpson_extract(tmp_path) -> Path:
+    """Raw and adjusted skills - mindset differences of opposite sign (see _simpson_rows)."""
+    return write_extract(tmp_path / "simpson", SIMPSON_ENROLLMENTS, SIMPSON_PLACEMENTS)

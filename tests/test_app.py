@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE_FILES = [page for page, _, _ in ui.PAGES]
 
 
-def app(data_dir: Path, monkeypatch, page: str = "dashboard.py", **query) -> AppTest:
+def app(data_dir: Path, monkeypatch, page: str = "dashboard.py", min_cell: int = 1, **query) -> AppTest:
     monkeypatch.setenv("REEMPLOY_DATA", str(data_dir))
-    monkeypatch.setenv("REEMPLOY_MIN_CELL", "1")
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", str(min_cell))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     for key, values in query.items():
         at.query_params[key] = values
@@ -75,6 +75,22 @@ def test_filters_survive_a_page_switch_and_back(tiny_extract, monkeypatch):
         at.switch_page(str(ROOT / page)).run()
         assert not at.exception
         assert at.sidebar.multiselect(key="district").value == ["北山"], page
+        # applied to the figures of that very run, not only shown in the widget
+        assert "district: 北山" in " ".join(c.value for c in at.caption), page
+        assert at.query_params["district"] in ("北山", ["北山"]), page  # AppTest unwraps one value
+
+
+def test_a_cleared_filter_stays_cleared_on_the_same_page(tiny_extract, monkeypatch):
+    at = app(tiny_extract, monkeypatch, district=["北山"])
+    at.sidebar.multiselect(key="district").set_value([]).run()
+    assert at.sidebar.multiselect(key="district").value == []
+    assert "all enrollments" in " ".join(c.value for c in at.caption)
+    assert "district" not in at.query_params
+
+
+def test_a_deep_link_to_a_page_opens_with_its_filters(tiny_extract, monkeypatch):
+    at = app(tiny_extract, monkeypatch, PAGE_FILES[1], district=["北山"], program=["skills"])
+    assert "district: 北山; programme: skills" in " ".join(c.value for c in at.caption)
 
 
 def test_a_broken_extract_shows_what_is_wrong_not_a_traceback(tmp_path, monkeypatch):

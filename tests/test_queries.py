@@ -10,7 +10,7 @@ from reemploy.db import connect, load_sql, query_names, query_params, run_query,
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
-from conftest import AS_OF, D
+from conftest import AS_OF, D, write_extract
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_every_query_file_has_a_test():
 
 
 def test_queries_bind_only_known_parameters():
-    known = {"as_of"} | set(Filters().to_params())
+    known = {"as_of", "horizons_days"} | set(Filters().to_params())
     for name in query_names():
         assert sql_parameters(load_sql(name)) <= known, name
 
@@ -154,3 +154,334 @@ def test_run_query_refuses_a_name_that_is_not_a_query_file(tiny):
     con, _ = tiny
     with pytest.raises(KeyError):
         run_query(con, "../dashboard", {})
+
+
+# --------------------------------------------------------------------------- Compare programmes
+
+
+def _counts(df, *keys):
+    return {tuple(r[k] for k in keys): r for r in df.to_dict("records")}
+
+
+def test_time_to_placement_after_exit_counts_from_exit_and_leaves_out_people_in_training(tiny):
+    con, extract = tiny
+    df = run_query(con, "time_to_placement_after_exit_by_program", query_params(extract, Filters()))
+    got = {(r["program_type"], r["days"]): (r["events"], r["censored"]) for r in df.to_dict("records")}
+    # skills: S5 exit 07-01 -> job 08-01 (31), S1 04-01 -> 05-01 (30), S4 03-01 -> 12-01 (275);
+    # S2 left 2001-04-01, censored 639 days later at as_of; S3 has not left: not in the curve.
+    assert {k: v for k, v in got.items() if k[0] == "skills"} == {
+        ("skills", 30): (1, 0), ("skills", 31): (1, 0), ("skills", 275): (1, 0),
+        ("skills", 639): (0, 1),
+    }
+    # mindset: M1, M2 left 01-20, jobs 02-01 (12); M3 censored 143 (08-10 -> 12-31), M4 345.
+    assert {k: v for k, v in got.items() if k[0] == "mindset"} == {
+        ("mindset", 12): (2, 0), ("mindset", 143): (0, 1), ("mindset", 345): (0, 1),
+    }
+    assert got[("none", 30)] == (1, 0)
+
+
+def test_time_to_placement_after_exit_counts_a_job_found_during_the_course_at_day_0(tmp_path):
+    path = write_extract(
+        tmp_path / "during",
+        [dict(enrollment_id="E1", program_type="skills", enrolled_on=D("2001-01-01"),
+              exited_on=D("2001-06-01"), completed=False)],
+        [dict(placement_id="J1", enrollment_id="E1", started_on=D("2001-03-01"))],
+    )
+    extract = open_extract(path)
+    con = connect(extract)
+    after_exit = run_query(con, "time_to_placement_after_exit_by_program", query_params(extract, Filters()))
+    since_enrollment = run_query(con, "time_to_placement_by_program", query_params(extract, Filters()))
+    # Placed 59 days after enrolling, while still in the course: day 0 counted from exit.
+    assert after_exit[["days", "events", "censored"]].values.tolist() == [[0, 1, 0]]
+    assert since_enrollment[["days", "events", "censored"]].values.tolist() == [[59, 1, 0]]
+
+
+def test_placement_rate_by_program_and_horizon_follows_each_horizon_after_exit(tiny):
+    con, extract = tiny
+    params = query_params(extract, Filters(), horizons_days=[90, 180, 365])
+    got = _counts(run_query(con, "placement_rate_by_program_and_horizon", params),
+                  "program_type", "horizon_days")
+    pairs = {k: (r["placement_rate_n"], r["placed_count"]) for k, r in got.items()}
+    # skills: S1, S2, S4, S5 left long enough ago for all three horizons (S3 has not left).
+    # Jobs 30 (S1) and 31 (S5) days after exit count from 90 days on; S4's at 275 only at 365.
+    assert pairs[("skills", 90)] == (4, 2)
+    assert pairs[("skills", 180)] == (4, 2)
+    assert pairs[("skills", 365)] == (4, 3)
+    # mindset: M3 (left 2002-08-10) is followed 90 days but not 180; M1, M2, M4 (left
+    # 2002-01-20) not 365. Jobs of M1, M2 12 days after exit.
+    assert pairs[("mindset", 90)] == (4, 2)
+    assert pairs[("mindset", 180)] == (3, 2)
+    assert pairs[("mindset", 365)] == (0, 0)
+    assert pairs[("none", 365)] == (1, 1)
+
+
+def test_placement_rate_by_program_and_horizon_at_180_days_equals_the_headline(tiny):
+    con, extract = tiny
+    by_horizon = run_query(con, "placement_rate_by_program_and_horizon",
+                           query_params(extract, Filters(), horizons_days=[180]))
+    headline = run_query(con, "headline_by_program", query_params(extract, Filters()))
+    merged = by_horizon.merge(headline, on="program_type")
+    assert (merged["placement_rate_n"] == merged["placement_rate_180d_n"]).all()
+    assert (merged["placed_count"] == merged["placed_180d_count"]).all()
+
+
+def test_wage_at_placement_by_program_gives_interpolated_quantiles(tiny):
+    con, extract = tiny
+    got = rows_by(run_query(con, "wage_at_placement_by_program", query_params(extract, Filters())),
+                  "program_type")
+    skills = got["skills"]
+    # First-job wages 600 (S1) and 700 (S4); S5's first job has none. Linear interpolation
+    # between two values: p10 = 600 + 0.1 * 100.
+    assert skills["monthly_wage_n"] == 2
+    assert [skills[f"monthly_wage_p{q}"] for q in (10, 25, 50, 75, 90)] == pytest.approx(
+        [610, 625, 650, 675, 690])
+    # Replacement 600 / 800 = 0.75 and 700 / 700 = 1.0.
+    assert skills["wage_replacement_n"] == 2
+    assert [skills[f"wage_replacement_p{q}"] for q in (25, 50, 75)] == pytest.approx(
+        [0.8125, 0.875, 0.9375])
+    # mindset: 500 and 550; only M1 has a prior wage (700).
+    assert got["mindset"]["monthly_wage_p50"] == 525
+    assert got["mindset"]["wage_replacement_n"] == 1
+    assert got["mindset"]["wage_replacement_p50"] == pytest.approx(500 / 700)
+    assert got["none"]["wage_replacement_n"] == 0
+
+
+def test_retention_by_program_at_6_and_12_months(tiny):
+    con, extract = tiny
+    got = rows_by(run_query(con, "retention_by_program", query_params(extract, Filters())),
+                  "program_type")
+    # skills first jobs: S1 (open), S4 (lasted 2001-12-01 to 2002-03-01: 90 days), S5 (to
+    # 2002-01-01: 518 days); all started >= 365 days before as_of.
+    assert (got["skills"]["retention_6m_n"], got["skills"]["retained_6m_count"]) == (3, 2)
+    assert (got["skills"]["retention_12m_n"], got["skills"]["retained_12m_count"]) == (3, 2)
+    # mindset jobs started 2002-02-01: followed 182 days (to 08-02) but not 365.
+    assert (got["mindset"]["retention_6m_n"], got["mindset"]["retained_6m_count"]) == (2, 2)
+    assert got["mindset"]["retention_12m_n"] == 0
+
+
+def test_employer_mix_by_program_counts_first_jobs_by_employer_type(tiny):
+    con, extract = tiny
+    df = run_query(con, "employer_mix_by_program", query_params(extract, Filters()))
+    got = {(r["program_type"], r["employer_type"]): r["placement_count"] for r in df.to_dict("records")}
+    # S5's first job after enrollment is J5b (self-employed), not J5a before it.
+    assert got == {
+        ("skills", "private"): 2, ("skills", "self_employed"): 1,
+        ("mindset", "private"): 1, ("mindset", "self_employed"): 1,
+        ("none", "state_owned"): 1,
+    }
+
+
+def test_placement_180d_by_program_and_stratum_keeps_missing_gender_and_education_as_unknown(
+    simpson_extract,
+):
+    extract = open_extract(simpson_extract)
+    df = run_query(connect(extract), "placement_180d_by_program_and_stratum",
+                   query_params(extract, Filters()))
+    assert set(df["age_band"]) == {"40-49"}  # born 1960, enrolled 2001-2002
+    got = {(r["program_type"], r["gender"], r["education"]):
+           (r["enrolled_count"], r["placement_rate_180d_n"], r["placed_180d_count"])
+           for r in df.to_dict("records")}
+    # The counts of conftest._simpson_rows; the two with no gender or education have not left.
+    assert got == {
+        ("skills", "F", "tertiary"): (16, 16, 12),
+        ("skills", "F", "primary"): (4, 4, 0),
+        ("skills", "unknown", "unknown"): (1, 0, 0),
+        ("mindset", "F", "tertiary"): (4, 4, 4),
+        ("mindset", "F", "primary"): (16, 16, 4),
+        ("mindset", "unknown", "unknown"): (1, 0, 0),
+    }
+
+
+def test_enrollment_outcomes_breaks_a_tie_of_start_dates_by_placement_id(tmp_path):
+    from conftest import write_extract
+
+    path = write_extract(
+        tmp_path / "tie",
+        [dict(enrollment_id="E1", program_type="skills", enrolled_on=D("2001-01-01"),
+              exited_on=D("2001-02-01"), completed=True)],
+        [dict(placement_id="B", enrollment_id="E1", started_on=D("2001-03-01"), monthly_wage=2.0),
+         dict(placement_id="A", enrollment_id="E1", started_on=D("2001-03-01"), monthly_wage=1.0),
+         dict(placement_id="0", enrollment_id="E1", started_on=D("2001-04-01"), monthly_wage=0.0)],
+    )
+    con = connect(open_extract(path))
+    assert con.execute("select placement_monthly_wage from enrollment_outcomes").fetchone() == (1.0,)
+
+
+def test_the_derived_outcomes_file_is_built_once_per_extract_version(tiny_extract):
+    from reemploy.db import build_outcomes
+
+    extract = open_extract(tiny_extract)
+    first = build_outcomes(extract)
+    stamp = first.stat().st_mtime_ns
+    assert build_outcomes(extract) == first and first.stat().st_mtime_ns == stamp
+    (tiny_extract / "manifest.json").write_text('{"as_of": "2002-12-30"}')
+    second = build_outcomes(open_extract(tiny_extract))
+    assert second != first and second.is_file()
+
+
+def test_placement_rate_by_district_counts_each_district_and_programme(tiny):
+    con, extract = tiny
+    df = run_query(con, "placement_rate_by_district", query_params(extract, Filters()))
+    got = {(r["district"], r["program_type"]): (r["enrolled_count"], r["placement_rate_180d_n"],
+                                                r["placed_180d_count"], r["median_monthly_wage_n"],
+                                                r["median_monthly_wage"])
+           for r in df.to_dict("records")}
+    assert got == {
+        # S1 placed 2001-05-01, within exit 2001-04-01 + 180; S2 never placed. Wage: S1's 600.
+        ("北山", "skills"): (2, 2, 1, 1, 600.0),
+        # M1 exited 2002-01-20 (+180 = 2002-07-19 <= as_of), placed 2002-02-01 at 500.
+        ("北山", "mindset"): (1, 1, 1, 1, 500.0),
+        # S3 not exited; S4 placed 275 days after exit (too late); S5 placed 31 days after exit
+        # (J5b, no wage) -> 1 of 2 followed; the only wage is S4's 700.
+        ("Hexi", "skills"): (3, 2, 1, 1, 700.0),
+        # M3 exited 2002-08-10, not followed 180 days; of M2, M4 only M2 placed (550).
+        ("Hexi", "mindset"): (3, 2, 1, 1, 550.0),
+        ("Hexi", "none"): (1, 1, 1, 1, 400.0),
+    }
+
+
+def test_time_to_placement_by_district_splits_the_days_by_district(tiny):
+    con, extract = tiny
+    df = run_query(con, "time_to_placement_by_district", query_params(extract, Filters()))
+    got = {(r["district"], r["program_type"], r["days"]): (r["events"], r["censored"])
+           for r in df.to_dict("records")}
+    # 北山 skills: S1 placed after 120 days, S2 censored at as_of after 729 days.
+    # Hexi skills: S5 61 days, S3 censored at 91, S4 303 days (the by-programme test, split).
+    # Mindset: M1 (北山) and M2 (Hexi) after 22 days; M3 censored at 152, M4 at 355.
+    # N1: enrolled 2001-06-01, placed 2001-07-01 -> 30 days.
+    assert got == {
+        ("北山", "skills", 120): (1, 0), ("北山", "skills", 729): (0, 1),
+        ("Hexi", "skills", 61): (1, 0), ("Hexi", "skills", 91): (0, 1),
+        ("Hexi", "skills", 303): (1, 0),
+        ("北山", "mindset", 22): (1, 0),
+        ("Hexi", "mindset", 22): (1, 0), ("Hexi", "mindset", 152): (0, 1),
+        ("Hexi", "mindset", 355): (0, 1),
+        ("Hexi", "none", 30): (1, 0),
+    }
+
+
+def test_placement_rate_by_prior_sector_counts_each_sector_and_programme(tiny):
+    con, extract = tiny
+    df = run_query(con, "placement_rate_by_prior_sector", query_params(extract, Filters()))
+    got = {(r["prior_sector"], r["program_type"]): (r["enrolled_count"], r["placement_rate_180d_n"],
+                                                    r["placed_180d_count"])
+           for r in df.to_dict("records")}
+    assert got == {
+        ("coal", "skills"): (2, 2, 1),  # S1 placed in time, S2 not
+        ("textiles", "skills"): (3, 2, 1),  # S3 not exited; S5 in time, S4 too late
+        ("textiles", "mindset"): (4, 3, 2),  # M3 not followed yet; M1, M2 placed, M4 not
+        ("textiles", "none"): (1, 1, 1),
+    }
+
+
+def test_placement_rate_by_prior_sector_applies_the_district_filter(tiny):
+    con, extract = tiny
+    df = run_query(con, "placement_rate_by_prior_sector",
+                   query_params(extract, Filters(districts=("北山",))))
+    # 北山 holds S1, S2 (coal) and M1 (textiles).
+    assert {(r["prior_sector"], r["program_type"]): r["enrolled_count"]
+            for r in df.to_dict("records")} == {("coal", "skills"): 2, ("textiles", "mindset"): 1}
+
+
+def test_placement_flows_by_sector_counts_first_placements_by_path(tiny):
+    con, extract = tiny
+    df = run_query(con, "placement_flows_by_sector", query_params(extract, Filters()))
+    got = {tuple(r[c] for c in ("program_type", "prior_sector", "placement_sector",
+                                "placement_employer_type")): r["placement_count"]
+           for r in df.to_dict("records")}
+    # First jobs after enrollment: S1 J1, S4 J4, S5 J5b (not J5a, before enrollment), M1 J6,
+    # M2 J7, N1 J8; every fixture job is in services (the write_extract default).
+    assert got == {
+        ("skills", "coal", "services", "private"): 1,
+        ("skills", "textiles", "services", "private"): 1,
+        ("skills", "textiles", "services", "self_employed"): 1,
+        ("mindset", "textiles", "services", "private"): 1,
+        ("mindset", "textiles", "services", "self_employed"): 1,
+        ("none", "textiles", "services", "state_owned"): 1,
+    }
+
+
+def test_placement_rate_by_cohort_follows_365_days_after_exit_too(tiny):
+    con, extract = tiny
+    df = run_query(con, "placement_rate_by_cohort", query_params(extract, Filters()))
+    got = {(r["program_type"], r["cohort_start"].date()): r for r in df.to_dict("records")}
+    # skills 2001 Q1 = S1, S2, S4, all left by 2001-04-01, so followed 365 days by 2002-04-01.
+    # Within exit + 365: S1 (job 2001-05-01) and S4 (2001-12-01 <= 2002-03-01); within 180 only S1.
+    q1 = got[("skills", D("2001-01-01"))]
+    assert (q1["placement_rate_180d_n"], q1["placed_180d_count"]) == (3, 1)
+    assert (q1["placement_rate_365d_n"], q1["placed_365d_count"]) == (3, 2)
+    # mindset 2002 Q1 left on 2002-01-20: followed 180 days (2002-07-19) but not 365 (2003-01-20).
+    m1 = got[("mindset", D("2002-01-01"))]
+    assert (m1["placement_rate_180d_n"], m1["placement_rate_365d_n"]) == (3, 0)
+    # as_of 2002-12-31 is the last day of 2002 Q4: no quarter is still running.
+    assert not df["is_open_quarter"].any()
+
+
+def test_placement_rate_by_cohort_marks_the_quarter_still_running_at_as_of(tmp_path):
+    path = write_extract(tmp_path / "open", [
+        dict(enrollment_id="E1", program_type="skills", enrolled_on=D("2002-07-01"),
+             exited_on=D("2002-08-01"), completed=True),
+        dict(enrollment_id="E2", program_type="skills", enrolled_on=D("2002-10-01"),
+             exited_on=None, completed=None),
+    ], [], as_of=D("2002-11-15"))
+    extract = open_extract(path)
+    df = run_query(connect(extract), "placement_rate_by_cohort", query_params(extract, Filters()))
+    assert dict(zip(df["cohort_start"].dt.date, df["is_open_quarter"])) == {
+        D("2002-07-01"): False, D("2002-10-01"): True}
+
+
+def test_outcomes_by_characteristic_counts_each_enrollment_once_per_characteristic(tiny):
+    con, extract = tiny
+    df = run_query(con, "outcomes_by_characteristic", query_params(extract, Filters()))
+    got = {(r["program_type"], r["characteristic"], r["level"]): r for r in df.to_dict("records")}
+    columns = ("enrolled_count", "placement_rate_180d_n", "placed_180d_count", "retention_12m_n",
+               "retained_12m_count", "median_monthly_wage_n")
+
+    def counts(*key):
+        return tuple(int(got[key][c]) for c in columns)
+
+    # skills by age band (age = enrollment year - birth year): S3 born 1975 -> 27; S1, S2, S4
+    # born 1960 -> 41; S5 no birth year.
+    # 40-49: placed within 180 days of exit only S1 (S4's job came 9 months after exit);
+    # first jobs a year old: S1 (still open, retained) and S4 (ended after 3 months);
+    # wages 600 (S1) and 700 (S4).
+    assert counts("skills", "age_band", "40-49") == (3, 3, 1, 2, 1, 2)
+    assert counts("skills", "age_band", "16-29") == (1, 0, 0, 0, 0, 0)  # S3 still training
+    assert counts("skills", "age_band", "unknown") == (1, 1, 1, 1, 1, 0)  # S5, job without wage
+    # by gender: S4 is the only man; the women S1, S2, S3, S5.
+    assert counts("skills", "gender", "M") == (1, 1, 0, 1, 0, 1)
+    assert counts("skills", "gender", "F") == (4, 3, 2, 2, 2, 1)
+    # by education everyone is senior_secondary: the levels of each characteristic add up to 5.
+    assert counts("skills", "education", "senior_secondary") == (5, 4, 2, 3, 2, 2)
+    # mindset: M1, M2, M4 followed 180 days, M1 and M2 placed; no job a year old yet.
+    assert counts("mindset", "gender", "F") == (4, 3, 2, 0, 0, 2)
+    assert counts("none", "age_band", "40-49") == (1, 1, 1, 1, 1, 1)
+    assert len(got) == 3 + 2 + 1 + 3 + 3  # skills 3+2+1 levels, mindset 3, none 3
+    # median of 600 and 700 with its order-statistic interval: ranks floor(1 - 0.98 sqrt 2) -> 1
+    # and ceil(2 + 0.98 sqrt 2) -> capped at n = 2, i.e. the smallest and the largest wage.
+    forty = got[("skills", "age_band", "40-49")]
+    assert (forty["median_monthly_wage"], forty["median_monthly_wage_low"],
+            forty["median_monthly_wage_high"]) == (650.0, 600.0, 700.0)
+    assert got[("mindset", "age_band", "40-49")]["median_monthly_wage"] == 525.0
+
+
+def test_outcomes_by_characteristic_median_interval_uses_order_statistics(tmp_path):
+    # 25 wages 1..25: median 13; ranks floor(12.5 - 0.98 * 5) = 7 and ceil(13.5 + 4.9) = 19.
+    enrollments = [dict(enrollment_id=f"E{i}", program_type="skills", enrolled_on=D("2001-01-01"),
+                        exited_on=D("2001-02-01"), completed=True) for i in range(1, 26)]
+    placements = [dict(placement_id=f"J{i}", enrollment_id=f"E{i}", started_on=D("2001-03-01"),
+                       monthly_wage=float(i)) for i in range(1, 26)]
+    extract = open_extract(write_extract(tmp_path / "wages", enrollments, placements))
+    df = run_query(connect(extract), "outcomes_by_characteristic", query_params(extract, Filters()))
+    row = df[df["characteristic"] == "gender"].iloc[0]
+    assert (row["median_monthly_wage"], row["median_monthly_wage_low"],
+            row["median_monthly_wage_high"]) == (13.0, 7.0, 19.0)
+
+
+def test_outcomes_by_characteristic_applies_the_district_filter_with_chinese_name(tiny):
+    con, extract = tiny
+    df = run_query(con, "outcomes_by_characteristic",
+                   query_params(extract, Filters(districts=("北山",))))
+    by_gender = df[df["characteristic"] == "gender"]
+    # 北山: skills S1, S2 and mindset M1.
+    assert dict(zip(by_gender["program_type"], by_gender["enrolled_count"])) == {"skills": 2, "mindset": 1}

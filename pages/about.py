@@ -1,0 +1,55 @@
+"""About the numbers: what every figure counts, over whom, and how not to misread it; what the
+extract holds."""
+
+import streamlit as st
+
+from reemploy import definitions, ui
+from reemploy import formatting as fmt
+from reemploy.metrics import DEFAULT_MIN_CELL
+
+st.set_page_config(page_title="About the numbers", page_icon=":material/info:", layout="wide")
+session = ui.sidebar("about")
+ui.page_header(
+    "About the numbers",
+    "What each figure on these pages counts, over whom, and what to keep in mind when reading it.",
+    session,
+)
+
+st.subheader("The data")
+profile = ui.extract_profile(session)
+columns = st.columns(4)
+columns[0].metric("Data as of", session.extract.as_of.isoformat(),
+                  help="Outcomes after this date are unknown: people not yet placed are still "
+                       "searching, not failures.")
+columns[1].metric("Enrollments", f"{int(profile['enrollment_count']):,}")
+columns[2].metric("People", f"{int(profile['person_count']):,}",
+                  help="A person may enrol more than once.")
+columns[3].metric("Job starts (placements)", f"{int(profile['placement_count']):,}")
+st.caption(
+    f"Enrollments from {fmt.day(profile['first_enrolled_on'])} to "
+    f"{fmt.day(profile['last_enrolled_on'])}; the last job start recorded is "
+    f"{fmt.day(profile['last_started_on'])}. {definitions.FOLLOW_UP}"
+)
+selected = session.load("headline_figures")
+if selected.empty:
+    st.info("**No records match these filters.** The definitions below still apply; widen the "
+            "filters in the sidebar to see figures.", icon=":material/search_off:")
+elif not session.filters.is_empty():
+    st.caption(f"Your filters ({session.filters.describe()}) select "
+               f"{int(selected['enrolled_count'].sum()):,} enrollments.")
+
+st.subheader("Programmes and their colours")
+ui.program_legend(definitions.PROGRAMMES)
+
+st.subheader("What each figure means")
+columns = st.columns(2)
+for i, metric in enumerate(definitions.METRICS):
+    with columns[i % 2].container(border=True):
+        st.markdown(definitions.metric_markdown(metric))
+
+st.subheader("How the statistics work")
+for key in definitions.METHODS:
+    st.markdown(definitions.method_markdown(key))
+threshold = ("the default" if session.min_cell == DEFAULT_MIN_CELL
+             else f"set by {ui.MIN_CELL_ENV_VAR}, default {DEFAULT_MIN_CELL}")
+st.caption(f"Suppression threshold in this app now: {session.min_cell} ({threshold}).")

@@ -1,0 +1,131 @@
+"""Compare programmes: skills vs mindset training over time, by horizon, wage, employer and
+adjusted for who enrolled; no training as the reference, combined shown when present."""
+
+import streamlit as st
+
+from reemploy import charts, tables, ui
+
+st.set_page_config(page_title="Compare programmes", page_icon=":material/compare_arrows:",
+                   layout="wide")
+session = ui.sidebar("compare")
+ui.page_header(
+    "Compare programmes",
+    "Skills training or mindset training: which gets laid-off workers back to work, how fast, "
+    "in which jobs and at what wage? Registered job seekers without training are the reference.",
+    session,
+)
+ui.require_records(session)
+cell = session.min_cell
+
+st.subheader("How fast do people find work?")
+controls = st.columns(2)
+origin = controls[0].radio(
+    "Count the days since",
+    ("enrollment", "exit"),
+    format_func={"enrollment": "enrollment", "exit": "leaving the programme (exit)"}.get,
+    horizontal=True,
+    key="compare_origin",
+    help="Since enrollment shows the lock-in of long courses: people search less while they "
+    "train. Since exit counts only people who have left by the data date; a job found during "
+    "the course counts as re-employed on the day of exit (day 0), as in the placement rate.",
+)
+window = controls[1].radio(
+    "Show",
+    (365, 730, None),
+    index=1,
+    format_func={365: "first year", 730: "first two years", None: "all days"}.get,
+    horizontal=True,
+    key="compare_window",
+    help="The first months are where long courses hold people back; the later years are where "
+    "training pays off or fades. The downloaded numbers always cover all days.",
+)
+curves = session.load("reemployment_curves", origin=origin)
+logrank = session.load("reemployment_logrank", origin=origin)
+ui.show_chart(
+    charts.reemployment_curve_chart(curves, logrank, cell, origin, max_days=window),
+    curves,
+    name=f"reemployment-by-days-since-{origin}",
+    key="compare_curves",
+    how_to_read="each line is the share of a programme's people who have started a job by that "
+    "day, counting those still searching (Kaplan-Meier); "
+    + ("a line that starts flat and then climbs is a course that keeps people busy first "
+       "(lock-in). " if origin == "enrollment" else
+       "the height at day 0 is the share who found a job before the course ended. ")
+    + "The row underneath is how many people each point still rests on.",
+)
+
+st.subheader("Placed within 90, 180 and 365 days of leaving")
+rates = session.load("placement_rate_by_horizon")
+ui.show_chart(
+    charts.placement_horizon_chart(rates, cell),
+    rates,
+    name="placement-rate-by-horizon",
+    key="compare_horizons",
+    how_to_read="each dot is the share of people followed for that long after leaving who "
+    "started a job between enrollment and that day; the bar is the 95% interval.",
+)
+differences = session.load("placement_difference_by_horizon")
+ui.show_chart(
+    charts.placement_difference_chart(differences, cell),
+    differences,
+    name="placement-difference-skills-mindset",
+    key="compare_differences",
+    how_to_read="right of the zero line, skills training placed more people; an interval "
+    "that crosses zero means the data cannot tell the two apart.",
+)
+
+st.subheader("Wages, job retention, completion and cost")
+profile = session.load("programme_profile")
+st.table(tables.programme_profile_table(profile, cell).set_index("Measure"))
+st.caption("In brackets: 95% Wilson interval. n: the people each figure is computed over "
+           "(exited for completion, followed long enough for placement and retention, first "
+           "jobs with a wage for wages). Cost per placement: course costs of the people followed "
+           "180 days divided by those placed within 180 days.")
+ui.show_chart(
+    charts.wage_chart(profile, cell),
+    profile,
+    name="programme-profile",
+    key="compare_wages",
+    how_to_read="the box holds the middle half of first-job wages, the line is the median, the "
+    "whiskers reach the 10th and 90th percentiles.",
+)
+
+st.subheader("Which jobs did they take?")
+mix = session.load("employer_mix")
+ui.show_chart(
+    charts.employer_mix_chart(mix, cell),
+    mix,
+    name="employer-mix-by-programme",
+    key="compare_employers",
+    how_to_read="each bar splits a programme's first jobs by employer, from the posts laid-off "
+    "workers used to expect (state-owned, foreign-funded) on the left to private jobs and "
+    "self-employment on the right; a bar weighted to the right means people accepted a wider "
+    "range of jobs.",
+)
+
+st.subheader("Is it the training or who enrolled?")
+st.markdown(
+    "Skills and mindset courses enrol different people. The **adjusted difference** compares "
+    "them as if both had enrolled the same mix of age, gender, education, prior sector and "
+    "district (missing gender or education counts as its own group, *unknown*). It is an "
+    "**adjusted difference, not a causal effect**: anything else that differs between the "
+    "enrollees (motivation, caseworker choice) is still in it."
+)
+adjusted = session.load("adjusted_placement_difference")
+ui.show_chart(
+    charts.adjusted_difference_chart(adjusted, cell),
+    adjusted,
+    name="placement-180d-raw-and-adjusted",
+    key="compare_adjusted",
+    how_to_read="if the adjusted diamond sits far from the raw one, much of the raw gap comes "
+    "from who enrolled rather than from the course.",
+)
+balance = session.load("covariate_balance")
+ui.show_chart(
+    charts.balance_chart(balance, cell),
+    balance,
+    name="covariate-balance-skills-mindset",
+    key="compare_balance",
+    how_to_read="each dot is one group of people; far from zero means skills and mindset "
+    "enrolled very different shares of that group, which the adjustment evens out.",
+)

@@ -1,0 +1,83 @@
+"""Data: which extract the figures come from, how fresh it is, and what its import accepted and
+rejected."""
+
+import datetime as dt
+
+import streamlit as st
+
+from reemploy import provenance, ui
+from reemploy import formatting as fmt
+
+IMPORT_COMMAND = (
+    "python -m reemploy import --enrollments FILE --placements FILE --as-of YYYY-MM-DD "
+    "[--out DIR] [--map SOURCE=CONTRACT]..."
+)
+
+st.set_page_config(page_title="Data", page_icon=":material/database:", layout="wide")
+session = ui.sidebar("data")
+ui.page_header(
+    "Data",
+    "Which extract the figures come from: how recent it is, what it holds, and what its import "
+    "accepted and rejected. Everything on this page describes the whole extract, not the filters.",
+    session,
+)
+extract = session.extract
+today = dt.date.today()
+freshness = provenance.extract_freshness(extract, today, provenance.stale_days())
+if freshness.stale:
+    st.warning(f"**The extract is old.** {freshness.explanation()}", icon=":material/schedule:")
+
+profile = ui.extract_profile(session)
+columns = st.columns(4)
+columns[0].metric("Data as of", extract.as_of.isoformat(),
+                  help="Outcomes after this date are unknown.")
+columns[1].metric("Enrollments", f"{int(profile['enrollment_count']):,}")
+columns[2].metric("People", f"{int(profile['person_count']):,}")
+columns[3].metric("Job starts (placements)", f"{int(profile['placement_count']):,}")
+st.caption(
+    f"Enrollments from {fmt.day(profile['first_enrolled_on'])} to "
+    f"{fmt.day(profile['last_enrolled_on'])}; the last job start is "
+    f"{fmt.day(profile['last_started_on'])}. The as_of date is {freshness.days:,} days before "
+    + (f"the import on {freshness.reference.isoformat()} "
+       f"({(today - freshness.reference).days:,} days ago)." if freshness.imported
+       else "today.")
+)
+
+st.subheader("Last import")
+report = provenance.import_report(extract)
+if report is None:
+    st.info(
+        "This extract has no import report: it was not made by `python -m reemploy import` "
+        + ("(it is the synthetic sample)." if freshness.synthetic else "(it was copied in by hand)."),
+        icon=":material/info:",
+    )
+else:
+    st.markdown(
+        f"Imported {report.get('finished_at', '?')} (import `{report.get('import_id', '?')[:8]}`) "
+        f"with as_of {report.get('as_of', '?')}. Every row read was either accepted or rejected."
+    )
+    st.dataframe(provenance.report_counts(report), hide_index=True, key="data_counts")
+    reasons = provenance.report_reasons(report)
+    if reasons.empty:
+        st.success("Every row was accepted.", icon=":material/check_circle:")
+    else:
+        st.markdown("**Rejected rows by reason** (a row rejected for several reasons counts under each)")
+        st.dataframe(reasons, hide_index=True, key="data_reasons")
+        files = [counts["rejected_file"] for counts in report["tables"].values() if counts.get("rejected_file")]
+        st.caption(
+            "The rejected rows, with every original column and all their reasons, are in "
+            + ", ".join(f"`{extract.path / f}`" for f in files)
+            + ". They are not shown here because they are individual records."
+        )
+    with st.expander("Source files"):
+        st.dataframe(provenance.report_sources(report), hide_index=True, key="data_sources")
+
+st.subheader("Update the data")
+st.markdown(
+    "Import new exports (CSV, Excel or Parquet) with the command below. The app shows the new "
+    "extract at the next interaction, without a restart; rows that break the contract are "
+    "listed, not silently dropped. The rules are in `data/README.md`, section “Importing”."
+)
+st.code(IMPORT_COMMAND, language="bash")
+st.caption(f"Extract folder: `{extract.path}`. Warn when older than {freshness.limit} days "
+           f"(set {provenance.STALE_DAYS_ENV_VAR}).")

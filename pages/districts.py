@@ -1,0 +1,67 @@
+"""Districts: where does skills training place more people than mindset training, and where the
+reverse? A map of the districts (a ranking when the extract has no shapes) and both programmes'
+placement rates per district; clicking a district filters the whole dashboard to it."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from reemploy import charts, ui
+from reemploy.contract import PROGRAM_TYPES
+
+st.set_page_config(page_title="Districts", page_icon=":material/map:", layout="wide")
+session = ui.sidebar("districts", chart_filters={"districts_map": "district",
+                                                 "districts_gap": "district"})
+ui.page_header(
+    "Districts",
+    "In which districts does skills training get more laid-off workers into a job within 180 days "
+    "of leaving than mindset training, and where is it the other way round?",
+    session,
+)
+ui.require_records(session)
+ui.filter_hint(session, "district", "district",
+               "This page still shows every district and outlines the selected one.")
+cell = session.min_cell
+selected = session.filters.districts
+# Districts are compared with each other here: the district filter marks them instead of
+# removing the others (the other filters apply as usual).
+every_district = replace(session.filters, districts=())
+# The downloads describe what the charts hold: every district.
+comparison = replace(session, filters=every_district)
+gap = session.load("placement_gap_by_district", every_district)
+
+metric_column, program_column, _ = st.columns([2, 1, 1])
+metric = metric_column.selectbox("Colour districts by", list(charts.DISTRICT_METRICS),
+                                 format_func=charts.district_metric_label, key="districts_metric")
+program, data, data_name = "skills", gap, "placement-gap-by-district"
+if metric != "gap":
+    data, data_name = session.load("outcomes_by_district", every_district), "outcomes-by-district"
+    programs = [p for p in PROGRAM_TYPES if p in set(data["program_type"])]
+    program = program_column.selectbox("Programme", programs, format_func=charts.program_label,
+                                       key="districts_program")
+shapes = ui.district_shapes(session)
+if shapes is None:
+    figure = charts.district_ranked_chart(data, metric, program, cell, selected)
+    how_to_read = ("each bar is a district, ranked (the extract has no districts.geojson to draw "
+                   "a map from); click one to filter the dashboard to it.")
+else:
+    figure = charts.district_map_chart(data, shapes, metric, program, cell, selected)
+    how_to_read = ("blue where skills training placed more, orange where mindset did, white for "
+                   "no difference" if metric == "gap" else "the darker the district, the higher "
+                   "the figure chosen above for that programme")
+    how_to_read += "; grey districts are suppressed. Click a district to filter the dashboard to it."
+ui.show_chart(figure, data, name=data_name, key="districts_map", how_to_read=how_to_read,
+              session=comparison, on_select="rerun", selection_mode="points")
+
+ui.show_chart(
+    charts.district_gap_chart(gap, cell, selected),
+    gap,
+    name="placement-gap-by-district",
+    key="districts_gap",
+    how_to_read="each row is a district: the blue dot is skills training, the orange diamond "
+    "mindset training, the bars their 95% intervals; rows run from the largest skills advantage "
+    "down to the largest mindset advantage. Click a dot to filter the dashboard to that district.",
+    session=comparison,
+    on_select="rerun",
+    selection_mode="points",
+)

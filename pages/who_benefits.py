@@ -1,0 +1,51 @@
+"""Who benefits: outcomes of each programme by age band, gender and education, so an official
+sees which training works better for whom."""
+
+import streamlit as st
+
+from reemploy import charts, readouts, ui
+from reemploy.charts import program_label
+from reemploy.definitions import metric_label
+from reemploy.metrics import CHARACTERISTIC_LEVELS, CHARACTERISTIC_MEASURES, COMPARED_PROGRAMS
+
+st.set_page_config(page_title="Who benefits", page_icon=":material/groups:", layout="wide")
+session = ui.sidebar("who_benefits")
+first, second = (program_label(p).lower() for p in COMPARED_PROGRAMS)
+ui.page_header(
+    "Who benefits",
+    f"Does {first} or {second} work better for older or younger workers, for women or men, "
+    "for people with more or less schooling? Each panel splits the programmes' people by one "
+    "characteristic.",
+    session,
+)
+ui.require_records(session)
+cell = session.min_cell
+
+measure = st.radio("Outcome", tuple(CHARACTERISTIC_MEASURES), format_func=metric_label,
+                   horizontal=True, key="who_benefits_measure")
+cells = session.load("outcomes_by_characteristic")
+ui.show_chart(
+    charts.outcomes_by_characteristic_chart(cells, measure, cell),
+    cells,
+    name=f"{measure.replace('_', '-')}-by-age-gender-education",
+    key="who_benefits_chart",
+    how_to_read="within a panel, compare the colours at the same group: where the bars (95% "
+    "intervals) of two programmes do not overlap, the difference is clear. Compare the gap "
+    "between groups to see for whom a programme works better.",
+)
+hidden = readouts.suppressed_cells(cells, measure, cell)
+if hidden:
+    st.caption(hidden)
+
+st.subheader(f"{program_label(COMPARED_PROGRAMS[0])} and {second}: where the gap is clear")
+gaps = session.load("program_gaps_by_characteristic", measure=measure)
+sentences = [s for s in (readouts.characteristic_sentence(gaps, c) for c in CHARACTERISTIC_LEVELS) if s]
+if sentences:
+    st.markdown("\n".join(f"- {s}" for s in sentences))
+else:
+    st.caption(f"Both {first} and {second} need at least {cell} people in a group to compare them.")
+ui.downloads(gaps, f"{measure.replace('_', '-')}-gap-skills-mindset-by-group", "who_benefits_gaps")
+st.caption("Raw differences within each group, not causal effects: within a group the programmes "
+           "can still enrol different people. Many groups are compared at once, so expect an "
+           "occasional clear difference by chance. Groups with gender or education not recorded "
+           "are drawn but not compared.")

@@ -1,0 +1,14 @@
+-- Employer type of the first job after enrollment (state_owned, collective, private,
+-- foreign_funded, self_employed, public_works), counted over first jobs started by $as_of.
+-- Grain: one row per program_type x employer_type that occurs.
+-- Parameters: $as_of and the common filters.
+select
+    program_type,
+    placement_employer_type as employer_type,
+    count(*) as placement_count
+from filtered_outcomes(
+    $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
+)
+where placed_on <= $as_of
+group by program_type, placement_employer_type
+order by program_type, placement_employer_type

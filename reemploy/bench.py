@@ -1,0 +1,256 @@
+"""`python -m reemploy bench`: how fast every page's queries answer at a given size.
+
+Each page is run for real (Streamlit's AppTest, caches cleared before every interaction) under
+random filters, and the time spent computing its figures (every call into reemploy.metrics, which
+runs the SQL and the statistics) is recorded per page. The same interactions are then answered
+the way a typical pandas dashboard does it: both Parquet tables read into DataFrames once, then
+filtered and grouped per interaction. Each side runs in its own process so that its peak memory
+is its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from reemploy.contract import AGE_BANDS, PROGRAM_TYPES
+from reemploy.extracts import REPO_ROOT, is_empty, open_extract
+
+PERIOD_START = dt.date(1998, 1, 1)
+
+
+def random_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int = 7) -> list[dict]:
+    """URL query parameters an official might produce: broad, narrow and some that match nothing."""
+    rng = random.Random(seed)
+    districts, sectors = list(catalogue["districts"]), list(catalogue["sectors"])
+    interactions = []
+    for index in range(count):
+        params: dict[str, list[str]] = {}
+        kind = index % 5
+        if kind in (1, 2, 4):
+            params["district"] = rng.sample(districts, rng.randint(1, min(3, len(districts))))
+        if kind in (2, 3):
+            params["sector"] = rng.sample(sectors, rng.randint(1, min(2, len(sectors))))
+        if kind == 3:
+            params["program"] = rng.sample(list(PROGRAM_TYPES[:2]), 1)
+        if kind in (1, 3) or rng.random() < 0.3:
+            span = (as_of - PERIOD_START).days
+            start = PERIOD_START + dt.timedelta(days=rng.randint(0, span - 90))
+            end = min(as_of, start + dt.timedelta(days=rng.choice([90, 182, 365, 730])))
+            params["from"], params["to"] = [start.isoformat()], [end.isoformat()]
+        if kind == 4:
+            # an age band and period that leave nothing: pages must answer that fast too
+            params["age"] = [rng.choice(AGE_BANDS)]
+            params["from"] = params["to"] = [as_of.isoformat()]
+        interactions.append(params)
+    return interactions
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    values = np.asarray(samples_ms, dtype=float)
+    return {
+        "p50_ms": round(float(np.percentile(values, 50)), 1),
+        "p95_ms": round(float(np.percentile(values, 95)), 1),
+        "max_ms": round(float(values.max()), 1),
+    }
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# --- the DuckDB side: every page through AppTest -------------------------------------------------
+
+
+def _instrument_metrics(timings: list[float]):
+    """Wrap every public function of reemploy.metrics so top-level calls add their duration."""
+    from reemploy import metrics
+
+    depth = [0]
+
+    def wrap(function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            depth[0] += 1
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    timings.append(time.perf_counter() - started)
+
+        return timed
+
+    for name in dir(metrics):
+        value = getattr(metrics, name)
+        if callable(value) and getattr(value, "__module__", "") == metrics.__name__ and not name.startswith("_"):
+            setattr(metrics, name, wrap(value))
+
+
+def run_pages(data_dir: str, interactions: list[dict]) -> dict:
+    """Per page, the time its figures took under each interaction, with Streamlit caches cold."""
+    import os
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from reemploy import ui
+
+    os.environ["REEMPLOY_DATA"] = data_dir
+    timings: list[float] = []
+    _instrument_metrics(timings)
+    pages: dict[str, list[float]] = {}
+    errors = []
+    for page, label, _ in ui.PAGES:
+        samples = pages.setdefault(label, [])
+        for params in interactions:
+            st.cache_data.clear()  # the connection (cache_resource) stays, as on a live server
+            at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
+            for key, values in params.items():
+                at.query_params[key] = values
+            at.run()
+            if page != "dashboard.py":
+                at.switch_page(str(REPO_ROOT / page))
+                st.cache_data.clear()
+                timings.clear()
+                at.run()
+            if at.exception:
+                errors.append({"page": label, "params": params, "error": str(at.exception[0].value)[:300]})
+            samples.append(sum(timings) * 1000)
+            timings.clear()
+    return {"pages": {label: percentiles(s) for label, s in pages.items()}, "errors": errors,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+# --- the pandas side -------------------------------------------------------------------------------
+
+
+def run_pandas(data_dir: str, interactions: list[dict]) -> dict:
+    """The same interactions answered with pandas over DataFrames loaded once."""
+    import pandas as pd
+
+    extract = open_extract(data_dir)
+    as_of = pd.Timestamp(extract.as_of)
+    started = time.perf_counter()
+    enrollments = pd.concat(pd.read_parquet(f) for f in extract.files["enrollments"])
+    placements = pd.concat(pd.read_parquet(f) for f in extract.files["placements"])
+    for frame in (enrollments, placements):
+        for column in frame.columns:
+            if column.endswith("_on"):
+                frame[column] = pd.to_datetime(frame[column])
+    joined = placements.merge(enrollments[["enrollment_id", "enrolled_on"]], on="enrollment_id")
+    joined = joined[joined["started_on"] >= joined["enrolled_on"]]
+    first = (joined.sort_values(["enrollment_id", "started_on", "placement_id"])
+             .drop_duplicates("enrollment_id")
+             .drop(columns=["enrolled_on"]))
+    data = enrollments.merge(first, on="enrollment_id", how="left")
+    age = data["enrolled_on"].dt.year - data["birth_year"]
+    data["age_band"] = pd.cut(age, [0, 29, 39, 49, 200], labels=list(AGE_BANDS)).astype("string").fillna("unknown")
+    load_seconds = time.perf_counter() - started
+    samples = []
+    for params in interactions:
+        started = time.perf_counter()
+        mask = pd.Series(True, index=data.index)
+        for key, column in (("district", "district"), ("sector", "prior_sector"),
+                            ("program", "program_type"), ("age", "age_band")):
+            if key in params:
+                mask &= data[column].isin(params[key])
+        if "from" in params:
+            mask &= data["enrolled_on"] >= pd.Timestamp(params["from"][0])
+            mask &= data["enrolled_on"] <= pd.Timestamp(params["to"][0])
+        part = data[mask]
+        exited = part["exited_on"].notna() & (part["exited_on"] <= as_of)
+        observed = part["exited_on"].notna() & (part["exited_on"] + pd.Timedelta(days=180) <= as_of)
+        placed = part["started_on"].notna() & (part["started_on"] <= part["exited_on"] + pd.Timedelta(days=180))
+        frame = part.assign(exited=exited, observed=observed, placed=observed & placed,
+                            quarter=part["enrolled_on"].dt.to_period("Q"))
+        frame.groupby("program_type").agg(
+            enrolled=("enrollment_id", "size"), exited=("exited", "sum"),
+            observed=("observed", "sum"), placed=("placed", "sum"),
+            median_wage=("monthly_wage", "median"))
+        days = np.where(frame["started_on"].notna(), (frame["started_on"] - frame["enrolled_on"]).dt.days,
+                        (as_of - frame["enrolled_on"]).dt.days)
+        frame.assign(days=days, event=frame["started_on"].notna()).groupby(
+            ["program_type", "days"])["event"].agg(["sum", "size"])
+        frame.groupby(["program_type", "quarter"])[["observed", "placed"]].sum()
+        frame.groupby(["program_type", "district"])[["observed", "placed"]].sum()
+        frame.groupby(["program_type", "employer_type"]).size()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"load_s": round(load_seconds, 1), **percentiles(samples), "peak_rss_mb": peak_rss_mb()}
+
+
+# --- orchestration ---------------------------------------------------------------------------------
+
+
+def _child(side: str, data_dir: str, interactions: list[dict]) -> dict:
+    code = (
+        "import json, sys; from reemploy import bench; "
+        f"print(json.dumps(bench.run_{side}(sys.argv[1], json.loads(sys.argv[2]))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, data_dir, json.dumps(interactions)],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the {side} benchmark failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool = False) -> dict:
+    """Generate the sample if needed, run both sides and return the report."""
+    from reemploy.db import build_outcomes, connect
+    from reemploy.metrics import filter_catalogue
+    from reemploy.synthetic import generate_extract
+
+    generated = None
+    if is_empty(data_dir):
+        started = time.perf_counter()
+        generate_extract(data_dir, n, progress=True)
+        generated = round(time.perf_counter() - started, 1)
+    extract = open_extract(data_dir)
+    started = time.perf_counter()
+    build_outcomes(extract)
+    prepared = round(time.perf_counter() - started, 1)
+    catalogue = filter_catalogue(connect(extract))
+    params = random_interactions(catalogue, extract.as_of, interactions)
+    pages = _child("pages", str(data_dir), params)
+    report = {
+        "enrollments": n,
+        "interactions": interactions,
+        "generate_s": generated,
+        "prepare_s": prepared,
+        "pages": pages["pages"],
+        "peak_rss_mb": pages["peak_rss_mb"],
+        "errors": pages["errors"],
+    }
+    if not skip_pandas:
+        pandas = _child("pandas", str(data_dir), params)
+        slowest = max(page["p95_ms"] for page in pages["pages"].values())
+        report["pandas"] = pandas
+        report["speedup_p95"] = round(pandas["p95_ms"] / slowest, 1) if slowest else None
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['enrollments']:,} enrollments, {report['interactions']} interactions per page, caches cold",
+             f"{'page':<22}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}"]
+    for label, page in report["pages"].items():
+        lines.append(f"{label:<22}{page['p50_ms']:>10.0f}{page['p95_ms']:>10.0f}{page['max_ms']:>10.0f}")
+    lines.append(f"peak memory (DuckDB side): {report['peak_rss_mb']:,.0f} MB")
+    if "pandas" in report:
+        pandas = report["pandas"]
+        lines.append(f"pandas way: p95 {pandas['p95_ms']:,.0f} ms, peak memory {pandas['peak_rss_mb']:,.0f} MB, "
+                     f"load {pandas['load_s']} s; speed-up at p95 (slowest page): {report['speedup_p95']}x")
+    if report["errors"]:
+        lines.append(f"{len(report['errors'])} page run(s) raised an exception: see the JSON")
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""`python -m reemploy loadtest`: many concurrent sessions against a running server.
+
+Each session speaks Streamlit's own websocket protocol, as a browser tab does: it opens
+`/_stcore/stream`, asks for a page with a query string, then changes the District filter by
+sending the multiselect's new value (found by its URL key in the page the server sent) and
+switches pages, for a fixed time. It counts script runs that end in an exception, answers that
+never come and lost connections; latency is from sending a request to the script's end. The
+server's memory is sampled from /proc while it runs. Only addresses on this machine are allowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+import numpy as np
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass
+class SessionStats:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _back_msg(query: dict[str, list[str]], page_name: str, district_widget: str | None,
+              districts: list[str] | None) -> bytes:
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    message = BackMsg()
+    state = message.rerun_script
+    state.query_string = urlencode(query, doseq=True)
+    state.page_name = page_name
+    if district_widget is not None and districts is not None:
+        widget = state.widget_states.widgets.add()
+        widget.id = district_widget
+        widget.string_array_value.data.extend(districts)
+    return message.SerializeToString()
+
+
+async def _run_script(ws, payload: bytes, timeout: float) -> tuple[float, str | None, str | None]:
+    """Send one rerun request; wait for the script to finish. Returns latency, the District
+    widget id seen and an error text if the run raised."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    started = time.perf_counter()
+    await ws.send(payload)
+    district_widget, error = None, None
+    deadline = started + timeout
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return (time.perf_counter() - started) * 1000, district_widget, "no answer in time"
+        raw = await asyncio.wait_for(ws.recv(), timeout=remaining)
+        message = ForwardMsg()
+        message.ParseFromString(raw)
+        kind = message.WhichOneof("type")
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            which = element.WhichOneof("type")
+            if which == "exception":
+                error = f"{element.exception.type}: {element.exception.message[:200]}"
+            elif which == "multiselect" and element.multiselect.query_param_key == "district":
+                district_widget = element.multiselect.id
+        elif kind == "script_finished":
+            # FINISHED_EARLY_FOR_RERUN (2) is a run our own next request superseded.
+            if message.script_finished in (0, 3):
+                return (time.perf_counter() - started) * 1000, district_widget, error
+
+
+async def _session(url: str, pages: list[str], districts: list[str], seconds: float,
+                   seed: int, stats: SessionStats) -> None:
+    import websockets
+
+    rng = random.Random(seed)
+    parsed = urlparse(url)
+    stream = f"ws://{parsed.netloc}/_stcore/stream"
+    end = time.perf_counter() + seconds
+    try:
+        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=2**26,
+                                      origin=f"http://{parsed.netloc}") as ws:
+            page = rng.choice(pages)
+            query = {"district": [rng.choice(districts)]}
+            latency, widget, error = await _run_script(ws, _back_msg(query, page, None, None), 60)
+            stats.latencies_ms.append(latency)
+            if error:
+                stats.errors.append(error)
+            while time.perf_counter() < end:
+                if rng.random() < 0.5 or widget is None:
+                    page = rng.choice(pages)  # a page switch keeps the filters in the URL
+                    payload = _back_msg(query, page, None, None)
+                else:
+                    query = {"district": rng.sample(districts, rng.randint(1, 3))}
+                    payload = _back_msg(query, page, widget, query["district"])
+                latency, seen, error = await _run_script(ws, payload, 60)
+                widget = seen or widget
+                stats.latencies_ms.append(latency)
+                if error:
+                    stats.errors.append(error)
+                await asyncio.sleep(rng.uniform(0.2, 1.0))  # a person reads before clicking
+    except Exception as exc:  # a dropped connection is a failure of the test, not of the script
+        stats.errors.append(f"connection: {type(exc).__name__}: {exc}")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _sample_memory(pid: int | None, until: float, samples: list[float]) -> None:
+    while pid and time.perf_counter() < until:
+        try:
+            samples.append(_rss_mb(pid))
+        except OSError:
+            return
+        await asyncio.sleep(1)
+
+
+def run_load_test(url: str, sessions: int, seconds: float, pages: list[str],
+                  districts: list[str], server_pid: int | None = None) -> dict:
+    """Run `sessions` concurrent sessions for `seconds`; return latency, errors and memory."""
+    host = urlparse(url).hostname
+    if host not in LOCAL_HOSTS:
+        raise ValueError(f"load tests only target this machine, not {host!r}")
+    stats = [SessionStats() for _ in range(sessions)]
+    memory: list[float] = []
+
+    async def main() -> None:
+        until = time.perf_counter() + seconds + 30
+        sampler = asyncio.create_task(_sample_memory(server_pid, until, memory))
+        await asyncio.gather(*(
+            _session(url, pages, districts, seconds, index, stats[index]) for index in range(sessions)
+        ))
+        sampler.cancel()
+
+    asyncio.run(main())
+    latencies = np.array([value for s in stats for value in s.latencies_ms]) if any(
+        s.latencies_ms for s in stats) else np.array([np.nan])
+    errors = [error for s in stats for error in s.errors]
+    return {
+        "sessions": sessions,
+        "seconds": seconds,
+        "script_runs": int(sum(len(s.latencies_ms) for s in stats)),
+        "errors": len(errors),
+        "error_examples": errors[:10],
+        "p50_ms": round(float(np.nanpercentile(latencies, 50)), 1),
+        "p95_ms": round(float(np.nanpercentile(latencies, 95)), 1),
+        "max_ms": round(float(np.nanmax(latencies)), 1),
+        "server_rss_mb_first": round(memory[0], 1) if memory else None,
+        "server_rss_mb_last": round(memory[-1], 1) if memory else None,
+        "server_rss_mb_max": round(max(memory), 1) if memory else None,
+    }

@@ -1,0 +1,65 @@
+"""Tables as people read them: metrics DataFrames turned into labelled text cells.
+
+Pure pandas (no Streamlit): the pages show these with st.dataframe, the tests read them.
+Suppressed cells say so instead of showing a blank or a zero.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reemploy import formatting as fmt
+from reemploy.charts import program_label
+
+# (value column, measure that carries _n / _suppressed / _low / _high, label, kind)
+PROFILE_ROWS = (
+    ("completion_rate", "completion_rate", "Completed the course", "rate"),
+    ("placement_rate_180d", "placement_rate_180d", "Placed within 180 days of exit", "rate"),
+    ("retention_6m", "retention_6m", "First job lasted 6 months", "rate"),
+    ("retention_12m", "retention_12m", "First job lasted 12 months", "rate"),
+    ("monthly_wage_p50", "monthly_wage", "Median monthly wage, first job", "money"),
+    ("wage_replacement_p50", "wage_replacement", "Median wage replacement (new / lost wage)",
+     "ratio"),
+    ("cost_per_placement", "cost_per_placement", "Cost per placement within 180 days", "money"),
+)
+# No course, so no completion and no course cost to spread over placements.
+NOT_APPLICABLE = {("none", "completion_rate"), ("none", "cost_per_placement")}
+
+
+def _cell(row: dict, value_column: str, measure: str, kind: str, min_cell: int) -> str:
+    n = row.get(f"{measure}_n")
+    # An n that would give a suppressed count back is itself blanked (cost per placement's n
+    # is the number placed): then the cell only says it is suppressed.
+    n_text = "" if fmt.is_missing(n) else f", n = {int(n):,}"
+    if row.get(f"{measure}_suppressed", False):
+        return fmt.suppressed_text(min_cell) + n_text
+    value = row.get(value_column)
+    if kind == "rate":
+        text = fmt.percent(value)
+        low, high = row.get(f"{measure}_low"), row.get(f"{measure}_high")
+        if not (fmt.is_missing(low) or fmt.is_missing(high)):
+            text += f" [{low * 100:.1f}–{high * 100:.1f}]"
+    elif kind == "ratio":
+        text = "–" if fmt.is_missing(value) else f"{value:.2f}"
+    else:
+        text = fmt.number(value, unit="yuan")
+    flag = ", unreliable (n < 30)" if row.get(f"{measure}_unreliable", False) else ""
+    return f"{text}{n_text}{flag}"
+
+
+def programme_profile_table(profile: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """One row per measure, one column per programme (label), cells like
+    "85.7% [85.5–85.9], n = 78,675" (95% Wilson interval in brackets); suppressed cells say
+    "suppressed (n < 10)"."""
+    records = profile.to_dict("records")
+    table = {"Measure": ["Enrolled"] + [label for _, _, label, _ in PROFILE_ROWS]}
+    for row in records:
+        program = row["program_type"]
+        cells = [f"{int(row['enrolled_count']):,}"]
+        for value_column, measure, _, kind in PROFILE_ROWS:
+            if (program, measure) in NOT_APPLICABLE:
+                cells.append("not applicable")
+            else:
+                cells.append(_cell(row, value_column, measure, kind, min_cell))
+        table[program_label(program)] = cells
+    return pd.DataFrame(table)

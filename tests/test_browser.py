@@ -1,0 +1,211 @@
+"""The app in a real browser: Playwright driving the system Chromium against `streamlit run`.
+
+Few and fast on purpose; AppTest (tests/test_app.py) covers the pages in depth. These check what
+only a browser shows: the filters in the URL, page switches, the first session after a server
+start, and files downloaded through the UI. Deselect with `-m "not browser"`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from reemploy.export import IDENTIFIER_COLUMNS
+from reemploy.synthetic import generate_extract
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("BROWSER_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DISTRICT = "Anqiao"
+CHART = '[data-testid="stPlotlyChart"]'
+TIMEOUT_MS = 30_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                       reason=f"no Chromium at {CHROMIUM}: `apt-get install chromium` (or set "
+                              "BROWSER_PATH) to run the browser tests"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`streamlit run dashboard.py` on a free port, stopped by stop()."""
+
+    def __init__(self, data_dir: Path, log: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {**os.environ, "REEMPLOY_DATA": str(data_dir), "REEMPLOY_MIN_CELL": "10"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port",
+             str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        )
+        self._wait_until_healthy()
+
+    def _wait_until_healthy(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"streamlit did not answer /_stcore/health in {seconds} s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def extract_dir(tmp_path_factory) -> Path:
+    return generate_extract(tmp_path_factory.mktemp("browser") / "extract", 20_000)
+
+
+@pytest.fixture(scope="session")
+def server(extract_dir, tmp_path_factory):
+    running = Server(extract_dir, tmp_path_factory.mktemp("logs") / "streamlit.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def _first_chart_text(page) -> str:
+    chart = page.locator(CHART).first
+    chart.wait_for()
+    return chart.locator(".g-gtitle").first.text_content()
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def _header_caption(page):
+    # The page header's caption (the sidebar has a "Data as of" line too).
+    return page.get_by_test_id("stMain").get_by_text("Data as of 2002-12-31 ·").first
+
+
+def test_overview_draws_a_chart_that_a_district_filter_redraws_and_a_page_switch_keeps(
+        server, page):
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    before = _first_chart_text(page)
+    assert "Placed within 180 days" in before
+    _choose(page, "District", DISTRICT)
+    page.wait_for_url(f"**district={DISTRICT}**")
+    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}")
+    expect(page.locator(CHART).first.locator(".g-gtitle").first).not_to_have_text(before)
+
+    page.get_by_role("link", name="Meeting pack").click()
+    expect(page.get_by_role("heading", name="Meeting pack")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/meeting_pack\?district={DISTRICT}$"))
+    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Streamlit 1.67 bug, pages/ mode with bind='query-params': filters that arrived with a deep "
+    "link are dropped by the first page switch unless a filter was changed in between (the URL "
+    "goes to / then /meeting_pack without its query). Remove this mark when it passes."))
+def test_filters_from_a_deep_link_survive_a_page_switch(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/?district={DISTRICT}&program=skills")
+    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
+    page.get_by_role("link", name="Meeting pack").click()
+    expect(page.get_by_role("heading", name="Meeting pack")).to_be_visible()
+    expect(_header_caption(page)).to_contain_text("district:", timeout=2_000)
+    assert f"district={DISTRICT}" in page.url and "program=skills" in page.url
+
+
+def test_the_first_session_after_a_server_start_keeps_its_filters_on_its_first_interaction(
+        extract_dir, tmp_path, browser):
+    # The pages/ directory trap (STACK-NOTES): the first session of a fresh server used to lose
+    # its filters on its first interaction, so this one gets a server of its own.
+    from playwright.sync_api import expect
+
+    fresh = Server(extract_dir, tmp_path / "streamlit.log")
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{fresh.url}/?district={DISTRICT}")
+        page.locator(CHART).first.wait_for()
+        _choose(page, "Programme", "skills")
+        page.wait_for_url("**program=skills**")
+        assert f"district={DISTRICT}" in page.url
+        expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
+    finally:
+        context.close()
+        fresh.stop()
+
+
+def test_a_deep_link_opens_filtered_and_its_chart_downloads_as_png_and_csv(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/?district={DISTRICT}&program=skills")
+    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
+    expect(page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first) \
+        .to_contain_text(DISTRICT)
+    page.locator(CHART).first.wait_for()
+    buttons = page.get_by_test_id("stDownloadButton")
+    with page.expect_download(timeout=90_000) as png_download:
+        buttons.get_by_role("button", name="PNG").first.click()
+    png = png_download.value
+    assert png.suggested_filename == \
+        f"placement-rate-by-quarter_2002-12-31_district-{DISTRICT}_program-skills.png"
+    assert Path(png.path()).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    with page.expect_download() as csv_download:
+        buttons.get_by_role("button", name="CSV").first.click()
+    text = Path(csv_download.value.path()).read_bytes().decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert {"program_type", "placement_rate_180d", "note"} <= set(header)
+    assert not IDENTIFIER_COLUMNS & set(header)
+    assert not [column for column in header if column.endswith("_id")]
