@@ -7,11 +7,12 @@ import streamlit as st
 
 from reemploy import provenance, ui
 from reemploy import formatting as fmt
+from reemploy.extracts import resolve_data_dir
 
-IMPORT_COMMAND = (
-    "python -m reemploy import --enrollments FILE --placements FILE --as-of YYYY-MM-DD "
-    "[--out DIR] [--map SOURCE=CONTRACT]..."
-)
+IMPORT_COMMAND = """python -m reemploy import \\
+    --enrollments FILE --placements FILE --as-of YYYY-MM-DD \\
+    [--out DIR] [--map SOURCE_COLUMN=CONTRACT_COLUMN]... [--min-cell K]"""
+COUNT = st.column_config.NumberColumn(format="localized")
 
 st.set_page_config(page_title="Data", page_icon=":material/database:", layout="wide")
 session = ui.sidebar("data")
@@ -22,6 +23,7 @@ ui.page_header(
     session,
 )
 extract = session.extract
+folder = resolve_data_dir()
 today = dt.date.today()
 freshness = provenance.extract_freshness(extract, today, provenance.stale_days())
 if freshness.stale:
@@ -52,25 +54,24 @@ if report is None:
         icon=":material/info:",
     )
 else:
-    st.markdown(
-        f"Imported {report.get('finished_at', '?')} (import `{report.get('import_id', '?')[:8]}`) "
-        f"with as_of {report.get('as_of', '?')}. Every row read was either accepted or rejected."
-    )
-    st.dataframe(provenance.report_counts(report), hide_index=True, key="data_counts")
+    st.markdown(f"{provenance.describe_import(report)} Every row read was either accepted or rejected.")
+    st.dataframe(provenance.report_counts(report), hide_index=True, key="data_counts",
+                 column_config={"read": COUNT, "accepted": COUNT, "rejected": COUNT})
     reasons = provenance.report_reasons(report)
     if reasons.empty:
         st.success("Every row was accepted.", icon=":material/check_circle:")
     else:
         st.markdown("**Rejected rows by reason** (a row rejected for several reasons counts under each)")
-        st.dataframe(reasons, hide_index=True, key="data_reasons")
+        st.dataframe(reasons, hide_index=True, key="data_reasons", column_config={"rows": COUNT})
         files = [counts["rejected_file"] for counts in report["tables"].values() if counts.get("rejected_file")]
         st.caption(
             "The rejected rows, with every original column and all their reasons, are in "
-            + ", ".join(f"`{extract.path / f}`" for f in files)
+            + ", ".join(f"`{folder / f}`" for f in files)
             + ". They are not shown here because they are individual records."
         )
     with st.expander("Source files"):
-        st.dataframe(provenance.report_sources(report), hide_index=True, key="data_sources")
+        st.dataframe(provenance.report_sources(report), hide_index=True, key="data_sources",
+                     column_config={"bytes": COUNT})
 
 st.subheader("Update the data")
 st.markdown(
@@ -79,5 +80,5 @@ st.markdown(
     "listed, not silently dropped. The rules are in `data/README.md`, section “Importing”."
 )
 st.code(IMPORT_COMMAND, language="bash")
-st.caption(f"Extract folder: `{extract.path}`. Warn when older than {freshness.limit} days "
-           f"(set {provenance.STALE_DAYS_ENV_VAR}).")
+st.caption(f"Extract folder: `{folder}`" + (f" (now `{extract.path.name}`)" if extract.path != folder else "")
+           + f". Warn when older than {freshness.limit} days (set {provenance.STALE_DAYS_ENV_VAR}).")

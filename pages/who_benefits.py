@@ -3,14 +3,13 @@ sees which training works better for whom."""
 
 import streamlit as st
 
-from reemploy import charts, readouts, ui
+from reemploy import charts, metrics, readouts, ui
 from reemploy.charts import program_label
 from reemploy.definitions import metric_label
-from reemploy.metrics import CHARACTERISTIC_LEVELS, CHARACTERISTIC_MEASURES, COMPARED_PROGRAMS
 
 st.set_page_config(page_title="Who benefits", page_icon=":material/groups:", layout="wide")
 session = ui.sidebar("who_benefits")
-first, second = (program_label(p).lower() for p in COMPARED_PROGRAMS)
+first, second = (program_label(p).lower() for p in metrics.COMPARED_PROGRAMS)
 ui.page_header(
     "Who benefits",
     f"Does {first} or {second} work better for older or younger workers, for women or men, "
@@ -21,7 +20,7 @@ ui.page_header(
 ui.require_records(session)
 cell = session.min_cell
 
-measure = st.radio("Outcome", tuple(CHARACTERISTIC_MEASURES), format_func=metric_label,
+measure = st.radio("Outcome", tuple(metrics.CHARACTERISTIC_MEASURES), format_func=metric_label,
                    horizontal=True, key="who_benefits_measure")
 cells = session.load("outcomes_by_characteristic")
 ui.show_chart(
@@ -30,16 +29,17 @@ ui.show_chart(
     name=f"{measure.replace('_', '-')}-by-age-gender-education",
     key="who_benefits_chart",
     how_to_read="within a panel, compare the colours at the same group: where the bars (95% "
-    "intervals) of two programmes do not overlap, the difference is clear. Compare the gap "
-    "between groups to see for whom a programme works better.",
+    "intervals) of two programmes do not overlap, the difference is clear (bars that overlap a "
+    "little can still differ: the sentences below test it). Compare the gap between groups to "
+    "see for whom a programme works better.",
 )
 hidden = readouts.suppressed_cells(cells, measure, cell)
 if hidden:
     st.caption(hidden)
 
-st.subheader(f"{program_label(COMPARED_PROGRAMS[0])} and {second}: where the gap is clear")
-gaps = session.load("program_gaps_by_characteristic", measure=measure)
-sentences = [s for s in (readouts.characteristic_sentence(gaps, c) for c in CHARACTERISTIC_LEVELS) if s]
+st.subheader(f"{program_label(metrics.COMPARED_PROGRAMS[0])} and {second}: where the gap is clear")
+gaps = metrics.characteristic_gaps(cells, measure, cell)
+sentences = readouts.characteristic_sentences(gaps)
 if sentences:
     st.markdown("\n".join(f"- {s}" for s in sentences))
 else:

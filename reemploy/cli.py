@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from reemploy import metrics
@@ -112,6 +113,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise SystemExit(f"error: --out must end in .html or .pdf, not {out.name!r}")
+    if out.suffix.lower() == ".pdf" and not export.images_available():
+        print(f"error: {export.IMAGES_UNAVAILABLE}\nThe HTML pack needs no browser: --out FILE.html",
+              file=sys.stderr)
+        return 2
     extract = open_extract(resolve_data_dir(args.data))
     filters = filters_from_args(args)
     con = connect(extract)
@@ -122,11 +127,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     started = dt.datetime.now()
     document = pack.build_pack(load, extract.as_of, filters, min_cell)
-    try:
-        pack.write_pack(document, out)
-    except export.ImagesUnavailable as exc:
-        print(f"error: {exc}\nThe HTML pack needs no browser: --out FILE.html", file=sys.stderr)
-        return 2
+    pack.write_pack(document, out)
     seconds = (dt.datetime.now() - started).total_seconds()
     print(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(document.sections)} charts, "
           f"{filters.describe()}) in {seconds:.1f} s", file=sys.stderr)
@@ -159,6 +160,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"\nInterrupted; the extract in {out} is unchanged.", file=sys.stderr)
         return 130
+    except Exception:
+        # Not exit status 1, which means "some rows rejected, the rest imported".
+        traceback.print_exc()
+        print(f"error: the import failed; the extract in {out} is unchanged.", file=sys.stderr)
+        return importer.EXIT_UNUSABLE
     return result.exit_code
 
 

@@ -133,6 +133,14 @@ def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pd.Dat
     bound = {key: params[key] for key in used}
     cursor = con.cursor()
     try:
-        return cursor.execute(sql, bound).df()
+        return execute(cursor, sql, bound).df()
     finally:
         cursor.close()
+
+
+def execute(cursor, sql: str, params: dict):
+    """The one place the app hands SQL to DuckDB: the text of a queries/ file, values bound.
+
+    Kept separate so tests can watch every statement the pages run.
+    """
+    return cursor.execute(sql, params)

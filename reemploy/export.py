@@ -184,20 +184,31 @@ def xlsx_bytes(table: pd.DataFrame, about: dict[str, str]) -> bytes:
 
 
 def figure_for_export(fig: go.Figure, caption_text: str, width: int = IMAGE_WIDTH) -> go.Figure:
-    """A copy of the chart at a fixed size with the caption (as_of, filters) printed below it."""
+    """A copy of the chart at a fixed size with the caption (as_of, filters) printed below it.
+
+    The figure grows by a band at the bottom that holds only the caption: the plot area keeps
+    its size, so legends and axis titles placed below it keep their places.
+    """
     out = go.Figure(fig)
     lines = textwrap.wrap(caption_text, width=max(60, width // 7))
-    bottom = out.layout.margin.b if out.layout.margin.b is not None else 60
-    extra = CAPTION_LINE_HEIGHT * len(lines) + 12
-    out.update_layout(
-        width=width,
-        height=(out.layout.height or 450) + extra,
-        margin={"b": bottom + extra},
-    )
+    margin = out.layout.margin
+    top = margin.t if margin.t is not None else 100
+    bottom = margin.b if margin.b is not None else 80
+    band = CAPTION_LINE_HEIGHT * len(lines) + 14
+    height = (out.layout.height or 450) + band
+    old_height = out.layout.height or 450
+    out.update_layout(width=width, height=height, margin={"t": top, "b": bottom + band})
+    # A legend or title placed in container units (fractions of the whole image) moves up with
+    # the rest, so nothing lands in the caption's band.
+    for part in (out.layout.legend, out.layout.title):
+        if part.yref == "container" and isinstance(part.y, (int, float)):
+            part.y = (part.y * old_height + band) / height
+    plot_height = max(1, height - top - bottom - band)
     out.add_annotation(
         text="<br>".join(html.escape(line) for line in lines),
         x=0, xref="paper", xanchor="left",
-        y=0, yref="paper", yanchor="top", yshift=-bottom - 4,
+        # Paper units are fractions of the plot area: this is the image's bottom edge.
+        y=-(bottom + band - 6) / plot_height, yref="paper", yanchor="bottom",
         showarrow=False, align="left",
         font={"size": 11, "color": "#555555"},
     )

@@ -110,8 +110,26 @@ class ParsedFilters:
     notices: list[str] = field(default_factory=list)
 
 
-def _clean(value: str) -> str:
-    return "".join(ch for ch in value if ch.isprintable()).strip()
+SHOWN_VALUES = 5
+
+
+def _shorten(value: str, limit: int = 40) -> str:
+    """A piece of a link as a notice shows it: in a code span, so Markdown, HTML, LaTeX or
+    Streamlit's :red[...] in a link are printed, never rendered (a notice must not turn a link's
+    text into a clickable link of its own); invisible and control characters as escapes
+    (\\x00, \\u202e); at most `limit` characters."""
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in value)
+    text = text if len(text) <= limit else text[: limit - 3] + "…"
+    return "`" + text.replace("`", "\u02cb") + "`" if text else "(empty)"
+
+
+def _listed(values: list[str]) -> str:
+    """Up to SHOWN_VALUES distinct values, then how many more."""
+    distinct = list(dict.fromkeys(values))
+    shown = ", ".join(_shorten(v) for v in distinct[:SHOWN_VALUES])
+    more = len(distinct) - SHOWN_VALUES
+    return shown + (f" and {more:,} more" if more > 0 else "")
 
 
 def _parse_date(raw: str) -> dt.date | None:
@@ -119,6 +137,37 @@ def _parse_date(raw: str) -> dt.date | None:
         return dt.date.fromisoformat(raw.strip())
     except ValueError:
         return None
+
+
+def _values(raw: Iterable[str] | str) -> list[str]:
+    return [raw] if isinstance(raw, str) else list(raw)
+
+
+def _link_date(url_key: str, raw_values: list[str], date_range, notices: list[str]) -> dt.date | None:
+    # A link takes one date per key. A repeated key (a link edited by hand, a parameter appended
+    # twice) keeps its last valid date, as Streamlit's st.query_params[key] would, and names the
+    # others; invalid or out-of-range values are never used.
+    invalid, outside, valid = [], [], []
+    for raw_value in raw_values:
+        if raw_value == "":
+            continue
+        parsed = _parse_date(raw_value)
+        if parsed is None:
+            invalid.append(raw_value)
+        elif date_range and not date_range[0] <= parsed <= date_range[1]:
+            outside.append(parsed)
+        elif parsed not in valid:
+            valid.append(parsed)
+    if invalid:
+        notices.append(f"Ignored invalid {url_key} date(s) {_listed(invalid)} (use YYYY-MM-DD).")
+    if outside:
+        dates = ", ".join(str(d) for d in dict.fromkeys(outside))
+        notices.append(f"Ignored {url_key} date(s) {dates}: the data run from {date_range[0]} "
+                       f"to {date_range[1]}.")
+    if len(valid) > 1:
+        others = ", ".join(str(d) for d in valid[:-1])
+        notices.append(f"A link takes one {url_key} date: used {valid[-1]}, ignored {others}.")
+    return valid[-1] if valid else None
 
 
 def parse_query_params(
@@ -131,47 +180,30 @@ def parse_query_params(
     `options` maps each list attribute (districts, sectors...) to its allowed values; anything else
     is dropped and named in a notice, so a stale or mangled link never fails and never widens into
     a query on user text. Dates outside `date_range` (first enrollment, as_of) are dropped too.
+    Whatever a link holds, the notices stay few and short: one per parameter at most, a few
+    values each, every value cut to 40 characters and shown verbatim, never rendered.
     """
     notices: list[str] = []
     values: dict = {}
     known_keys = set(URL_KEYS) | set(DATE_KEYS)
-    for key in params:
-        if key not in known_keys:
-            notices.append(f"Ignored unknown URL parameter “{_shorten(key)}”.")
+    unknown = [key for key in params if key not in known_keys]
+    if unknown:
+        notices.append(f"Ignored unknown URL parameter(s) {_listed(unknown)}.")
     for url_key, attr in URL_KEYS.items():
         if url_key not in params:
             continue
-        raw = params[url_key]
-        raw_values = [raw] if isinstance(raw, str) else list(raw)
         allowed = list(options.get(attr, ()))
         allowed_set = set(allowed)
-        kept, dropped = [], []
-        for value in raw_values:
-            if value in allowed_set:
-                if value not in kept:
-                    kept.append(value)
-            elif value != "":
-                dropped.append(value)
+        raw_values = _values(params[url_key])
+        kept = {value for value in raw_values if value in allowed_set}
+        dropped = [value for value in raw_values if value not in allowed_set and value != ""]
         if dropped:
-            shown = ", ".join(f"“{_shorten(v)}”" for v in dropped[:5])
-            more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
-            notices.append(f"Ignored unknown {url_key} value(s) {shown}{more}.")
+            notices.append(f"Ignored unknown {url_key} value(s) {_listed(dropped)}.")
         # Keep the catalogue order so the same selection always gives the same cache key.
         values[attr] = tuple(v for v in allowed if v in kept)
     for url_key, attr in DATE_KEYS.items():
-        if url_key not in params:
-            continue
-        raw = params[url_key]
-        raw_list = [raw] if isinstance(raw, str) else list(raw)
-        raw_value = raw_list[-1] if raw_list else ""
-        parsed = _parse_date(raw_value) if raw_value else None
-        if raw_value and parsed is None:
-            notices.append(f"Ignored invalid {url_key} date “{_shorten(raw_value)}” (use YYYY-MM-DD).")
-        elif parsed and date_range and not date_range[0] <= parsed <= date_range[1]:
-            notices.append(f"Ignored {url_key} date {parsed}: the data run from {date_range[0]} "
-                           f"to {date_range[1]}.")
-            parsed = None
-        values[attr] = parsed
+        if url_key in params:
+            values[attr] = _link_date(url_key, _values(params[url_key]), date_range, notices)
     filters = Filters(**values)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         notices.append(
@@ -179,11 +211,6 @@ def parse_query_params(
         )
         filters = replace(filters, date_from=None, date_to=None)
     return ParsedFilters(filters, notices)
-
-
-def _shorten(value: str) -> str:
-    value = _clean(value)
-    return value if len(value) <= 40 else value[:37] + "…"
 
 
 def filter_options_from(catalogue: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:

@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import duckdb
+
 from reemploy.contract import (
     EDUCATION_LEVELS,
     EMPLOYER_TYPES,
-    ENROLLMENT_COLUMNS,
     GENDERS,
-    PLACEMENT_COLUMNS,
     PROGRAM_TYPES,
     TABLES,
 )
@@ -79,10 +79,9 @@ DOMAINS = {
 }
 NON_NEGATIVE = ("prior_monthly_wage", "cost", "monthly_wage")
 ID_COLUMNS = {"enrollments": "enrollment_id", "placements": "placement_id"}
-SORT_KEYS = {
-    "enrollments": ("district", "program_type", "enrolled_on", "enrollment_id"),
-    "placements": ("enrollment_id", "started_on", "placement_id"),
-}
+# Enrollments sorted so that Parquet row-group statistics let DuckDB skip districts and periods;
+# ties keep the source order. Placements keep the source order (sorting them buys nothing).
+SORT_KEYS = {"enrollments": ("district", "program_type", "enrolled_on", "_k"), "placements": ("_k",)}
 
 
 class UnusableInput(Exception):
@@ -208,11 +207,17 @@ class _Bar:
 
             self._bar = tqdm(file=sys.stderr, **options)
 
-    def update(self, n: int = 1, description: str | None = None) -> None:
+    def update(self, n: int) -> None:
         if self._bar is not None:
-            if description:
-                self._bar.set_description(description)
             self._bar.update(n)
+
+    def step(self, description: str) -> None:
+        """Count the step that just ended (if any) and show the one starting."""
+        if self._bar is not None:
+            started = bool(self._bar.desc)
+            self._bar.set_description(description, refresh=not started)
+            if started:
+                self._bar.update(1)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -239,7 +244,8 @@ def _scan_text(source: Source, forced: str | None, work: Path, progress: bool) -
         try:
             target = _decode_file(source, encoding, work, progress)
         except UnicodeDecodeError as exc:
-            problems.append(f"not {encoding} ({exc.reason} at data row {exc.start})")
+            where = "" if exc.start < 0 else " in the header" if exc.start == 0 else f" at data row {exc.start}"
+            problems.append(f"not {encoding} ({exc.reason}{where})")
             continue
         except LookupError:
             raise UnusableInput(f"--encoding {forced}: Python knows no such encoding.") from None
@@ -255,7 +261,8 @@ def _scan_text(source: Source, forced: str | None, work: Path, progress: bool) -
 def _decode_file(source: Source, encoding: str, work: Path, progress: bool) -> Path:
     """Decode the whole file strictly (hashing it on the way); transcode unless it is UTF-8.
 
-    Raises UnicodeDecodeError whose `start` is the 1-based data row of the first bad byte.
+    Raises UnicodeDecodeError whose `start` is the data row of the first bad byte (0: the header,
+    -1: no single row, the text as a whole is implausible).
     """
     path = source.path
     decoder = codecs.getincrementaldecoder(encoding)("strict")
@@ -263,7 +270,8 @@ def _decode_file(source: Source, encoding: str, work: Path, progress: bool) -> P
     in_place = encoding in ("utf-8", "utf-8-sig")
     target = path if in_place else work / f"{source.table}.utf8.csv"
     out = None if in_place else target.open("w", encoding="utf-8", newline="")
-    bar = _Bar(progress, total=source.size, unit="B", unit_scale=True, desc=f"read {path.name}")
+    bar = _Bar(progress, total=source.size, unit="B", unit_scale=True, leave=False,
+               desc=f"read {path.name}")
     newlines = 0  # before the current chunk; the header is line 1, so also the data row
     sample: list[str] = []
     sampled = 0
@@ -292,7 +300,7 @@ def _decode_file(source: Source, encoding: str, work: Path, progress: bool) -> P
         if out is not None:
             out.close()
     if encoding == "gb18030" and not _plausible_gb18030("".join(sample)):
-        raise UnicodeDecodeError(encoding, b"", 1, 2, "it decodes to unlikely characters")
+        raise UnicodeDecodeError(encoding, b"", -1, 0, "it decodes to unlikely characters")
     source.sha256 = digest.hexdigest()
     return target
 
@@ -338,7 +346,8 @@ def _prepare_csv(source: Source, forced: str | None, work: Path, progress: bool)
 
 def _hash_file(source: Source, progress: bool) -> None:
     digest = hashlib.sha256()
-    bar = _Bar(progress, total=source.size, unit="B", unit_scale=True, desc=f"read {source.path.name}")
+    bar = _Bar(progress, total=source.size, unit="B", unit_scale=True, leave=False,
+               desc=f"read {source.path.name}")
     with source.path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
@@ -643,7 +652,8 @@ def rules_for(table: str, as_of: dt.date) -> list[Rule]:
     if table == "enrollments":
         rules += [
             Rule("birth_year", f"not between 1900 and {as_of.year}",
-                 "coalesce(t_birth_year = floor(t_birth_year) and t_birth_year not between 1900 and year($as_of), false)",
+                 "coalesce(t_birth_year = floor(t_birth_year) "
+                 "and t_birth_year not between 1900 and year($as_of), false)",
                  _quoted("r_birth_year")),
             Rule("exited_on", "before enrolled_on", "coalesce(t_exited_on < t_enrolled_on, false)",
                  f"{_quoted('r_exited_on')} || ' < ' || {_quoted('r_enrolled_on')}"),
@@ -711,8 +721,6 @@ class _Validator:
 
     def check_rows(self, table: str) -> None:
         """Pass 1: every row's converted values and whether it passes all row rules."""
-        import duckdb
-
         source = self.sources[table]
         typed = ", ".join(f"t_{c} as {c}" for c in TABLES[table])
         try:
@@ -799,13 +807,6 @@ class _Validator:
             """
         )
         self.con.execute(
-            """
-            create table accepted_enrollment_ids as
-            select enrollment_id, enrolled_on from checked_enrollments
-            where ok and _k not in (select _k from set_reasons where tbl = 'enrollments')
-            """
-        )
-        self.con.execute(
             f"""
             create table rejected_enrollment_ids as
             select e.enrollment_id, min({self._data_row("enrollments", "e._k")}) as data_row
@@ -818,6 +819,10 @@ class _Validator:
         self.con.execute(
             """
             insert into set_reasons
+            with accepted_enrollment_ids as (
+                select enrollment_id, enrolled_on from checked_enrollments
+                where ok and _k not in (select _k from set_reasons where tbl = 'enrollments')
+            )
             select 'placements', p._k,
                 case
                     when a.enrollment_id is null and r.enrollment_id is not null
@@ -1036,7 +1041,7 @@ def publish(staging: Path, out: Path, stamp: str, import_id: str) -> Path:
     link = parent / f"{out.name}.link-{import_id[:8]}"
     try:
         os.symlink(version.name, link)
-        previous = _swap(link, out, previous)
+        previous = _swap(link, out) or previous
     except BaseException:
         if link.is_symlink():
             link.unlink()
@@ -1050,26 +1055,26 @@ def publish(staging: Path, out: Path, stamp: str, import_id: str) -> Path:
     return version
 
 
-def _swap(link: Path, out: Path, previous: Path | None) -> Path | None:
-    """Put the symlink `link` at `out`; return the version that `out` showed before."""
+def _swap(link: Path, out: Path) -> Path | None:
+    """Put the symlink `link` at `out`; when `out` was a real folder, return where it was kept."""
     parent = out.parent
     if out.is_symlink() or not out.exists():
         os.replace(link, out)
-    else:
-        old_stamp = dt.datetime.fromtimestamp(out.stat().st_mtime, dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-        kept = parent / f"{out.name}.{old_stamp}-previous"
-        if _exchange(link, out):
-            os.rename(link, kept)  # `link` now names the old real folder
-        else:
-            # Without an atomic exchange there is a moment with no `out`; readers retry.
-            os.rename(out, kept)
-            try:
-                os.replace(link, out)
-            except OSError:
-                os.rename(kept, out)
-                raise
-        previous = kept
-    return previous
+        return None
+    old_stamp = dt.datetime.fromtimestamp(out.stat().st_mtime, dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    kept = parent / f"{out.name}.{old_stamp}-previous"
+    if _exchange(link, out):
+        os.rename(link, kept)  # `link` now names the old real folder
+        return kept
+    # Without an atomic exchange there is a moment with no `out`: an app page run that starts
+    # just then reports a missing extract; the next one finds the new extract.
+    os.rename(out, kept)
+    try:
+        os.replace(link, out)
+    except OSError:
+        os.rename(kept, out)
+        raise
+    return kept
 
 
 class _Lock:
@@ -1095,13 +1100,13 @@ class _Lock:
 
 
 def _clean_leftovers(out: Path) -> None:
-    # Folders of imports that were killed before they could clean up (we hold the lock).
-    for pattern in (f"{out.name}.partial-*", f"{out.name}.link-*"):
-        for path in out.parent.glob(pattern):
-            if path.is_symlink() or path.is_file():
-                path.unlink()
-            else:
-                shutil.rmtree(path, ignore_errors=True)
+    # What imports killed midway left behind (we hold the lock, so none is running). A `link-`
+    # path that is a real folder is an old extract an interrupted exchange left there: keep it.
+    for path in out.parent.glob(f"{out.name}.partial-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in out.parent.glob(f"{out.name}.link-*"):
+        if path.is_symlink():
+            path.unlink()
 
 
 def _check_target(out: Path) -> None:
@@ -1144,9 +1149,7 @@ def _prepare(source: Source, con, mappings: dict, encoding: str | None, work: Pa
     _map_columns(source, mappings)
 
 
-def _connect(work: Path):
-    import duckdb
-
+def _connect(work: Path) -> duckdb.DuckDBPyConnection:
     # In memory, spilling to the staging folder beyond the limit: cheaper than a database file.
     con = duckdb.connect(":memory:")
     con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
@@ -1197,6 +1200,9 @@ def import_extract(
                             import_id, started, clock, out)
             stamp = started.strftime("%Y%m%dT%H%M%S")
             result.published = publish(staging, out, stamp, import_id)
+        except duckdb.InterruptException:
+            # DuckDB turns Ctrl-C during a query into its own exception.
+            raise KeyboardInterrupt from None
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -1207,18 +1213,19 @@ def import_extract(
 def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, import_id, started, clock, out):
     work = staging / ".work"
     work.mkdir()
-    phases = _Bar(progress, total=6, desc="import", unit="step")
+    phases = _Bar(progress, total=7, unit="step")
     con = _connect(work)
     try:
         for table, source in sources.items():
-            phases.update(0, f"read {table}")
+            phases.step(f"read {table}")
             _prepare(source, con, mappings, encoding, work, progress)
         validator = _Validator(con, sources, as_of)
         for table in TABLES:
-            phases.update(1, f"check {table}")
+            phases.step(f"check {table}")
             validator.check_rows(table)
-        phases.update(1, "check ids and references")
+        phases.step("check ids and references")
         validator.check_sets()
+        phases.step("explain rejected rows")
         for table in TABLES:
             validator.explain_rejected(table)
         tables = {table: validator.count(table) for table in TABLES}
@@ -1230,16 +1237,15 @@ def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, impo
                     f"{sources[table].path}: none of its {counted.read:,} rows is valid.\n"
                     + _reason_lines(counted)
                 )
+        phases.step("write the extract")
         (staging / REJECTED_DIR).mkdir()
         for table, counted in tables.items():
             if counted.rejected:
-                phases.update(0, f"write rejected {table}")
                 validator.write_rejected(table, staging / REJECTED_DIR / f"{table}.csv")
                 counted.rejected_file = f"{REJECTED_DIR}/{table}.csv"
-        phases.update(1, "write extract")
         for table in TABLES:
             validator.write_accepted(table, staging / f"{table}.parquet")
-        phases.update(1)
+        phases.step("done")
     finally:
         con.close()
         phases.close()

@@ -604,8 +604,16 @@ def program_gaps_by_characteristic(
     A raw difference within the level, not a causal effect. `gap_n` is the smaller programme's
     denominator, so the gap is suppressed whenever either programme's figure is.
     """
+    return characteristic_gaps(outcomes_by_characteristic(con, extract, filters, min_cell),
+                               measure, min_cell)
+
+
+def characteristic_gaps(cells: pd.DataFrame, measure: str,
+                        min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """program_gaps_by_characteristic from an outcomes_by_characteristic result, so a page that
+    has loaded the cells does not query again. Suppressed cells lose nothing here: a gap needs
+    both programmes at `min_cell` or more, where nothing was blanked."""
     successes = CHARACTERISTIC_MEASURES[measure]
-    cells = _characteristic_outcomes(con, extract, filters)
     first, second = COMPARED_PROGRAMS
     values = [measure, f"{measure}_low", f"{measure}_high", f"{measure}_n"]
     values += [successes] if successes else []

@@ -40,7 +40,8 @@ class KeyChart:
 
     `across` names a Filters attribute the chart compares across ("districts"): as on its page,
     the data is loaded without that filter and the chart gets the selected values as
-    `selected=` to mark them. Wrap a chart builder with another signature in a lambda.
+    `selected=` to mark them. `methods` name reemploy.definitions.METHODS printed with it.
+    Wrap a chart builder with another signature in a lambda.
     """
 
     page: str
@@ -51,6 +52,7 @@ class KeyChart:
     options: dict = field(default_factory=dict)
     companions: tuple[str, ...] = ()
     across: str = ""
+    methods: tuple[str, ...] = ()
 
 
 KEY_CHARTS: list[KeyChart] = [
@@ -67,7 +69,8 @@ KEY_CHARTS: list[KeyChart] = [
     KeyChart("Compare programmes", "placement-180d-raw-and-adjusted",
              "adjusted_placement_difference", charts.adjusted_difference_chart,
              "if the adjusted diamond sits far from the raw one, much of the raw gap comes from who "
-             "enrolled rather than from the course. An adjusted difference, not a causal effect."),
+             "enrolled rather than from the course. An adjusted difference, not a causal effect.",
+             methods=("raw_vs_adjusted",)),
     KeyChart("Compare programmes", "employer-mix-by-programme", "employer_mix",
              charts.employer_mix_chart,
              "each bar splits a programme's first jobs by employer, from state-owned and "
@@ -80,6 +83,10 @@ KEY_CHARTS: list[KeyChart] = [
              charts.prior_sector_placement_chart,
              "each row is the sector of the lost job, each dot a programme with its 95% interval; "
              "further right, more people placed within 180 days of leaving.", across="sectors"),
+    KeyChart("Trends", "enrollments-by-quarter", "placement_rate_by_cohort",
+             lambda data, cell: charts.cohort_enrollment_chart(data),
+             "each point counts the enrollments that started in that quarter; a person who "
+             "enrolled twice counts twice."),
     KeyChart("Who benefits", "placement-rate-180d-by-age-gender-education",
              "outcomes_by_characteristic",
              lambda data, cell: charts.outcomes_by_characteristic_chart(data, "placement_rate_180d", cell),
@@ -267,10 +274,23 @@ def suppression_note(data: pd.DataFrame, min_cell: int) -> str:
 
 
 def definitions_for(data: pd.DataFrame) -> list[str]:
-    """The definitions (reemploy.definitions) of the measures a table holds."""
-    found = [definitions.METRICS[m] for m in export.measures_in(data) if m in definitions.METRICS]
-    return [f"{d.label}: {d.definition} Denominator: {d.denominator}" for d in found] or [
-        "Every measure is defined on the dashboard's “About the numbers” page."]
+    """The definitions (reemploy.definitions) of the measures a table holds; a measure named per
+    programme ("skills_placement_rate_180d") takes its metric's definition, a difference the
+    rule for intervals of differences."""
+    texts = []
+    for measure in export.measures_in(data):
+        metric = re.sub(rf"^({'|'.join(PROGRAM_TYPES)})_", "", measure)
+        if metric in definitions.METRICS:
+            d = definitions.METRICS[metric]
+            text = f"{d.label}: {d.definition} Denominator: {d.denominator}"
+        elif metric in ("gap", "difference"):
+            method = definitions.METHODS["newcombe"]
+            text = f"{method.label}: {method.text}"
+        else:
+            continue
+        if text not in texts:
+            texts.append(text)
+    return texts or ["Every measure is defined on the dashboard's “About the numbers” page."]
 
 
 def figure_title(fig: go.Figure) -> str:
@@ -300,13 +320,18 @@ th, td { border-bottom: 1px solid var(--rule); padding: 4px 8px; text-align: lef
          vertical-align: top; }
 th { background: #f3f4f6; }
 td.num { text-align: right; white-space: nowrap; }
-.chart svg { width: 100%; height: auto; max-height: 128mm; }
 ol { margin: 4px 0 0 18px; padding: 0; font-size: 13px; }
 @page { size: A4 landscape; margin: 9mm 10mm 13mm 10mm; }
 @media print {
   body { max-width: none; padding: 0; }
-  section { break-after: page; border: none; padding: 0; }
+  /* One page per section, whatever its length: the chart (kaleido's static SVG, never Plotly's
+     own) takes the height the notes leave. */
+  section { height: 186mm; overflow: hidden; display: flex; flex-direction: column;
+            break-after: page; border: none; padding: 0; }
   section:last-of-type { break-after: auto; }
+  .static { flex: 1 1 0; min-height: 0; }
+  .static svg { width: 100%; height: 100%; }
+  .notes { flex: none; }
   table { font-size: 10.5px; }
   th, td { padding: 1px 6px; }
   .notes { font-size: 11px; }
@@ -404,12 +429,14 @@ def _chart_section(pack: Pack, section: Section, printable: bool) -> str:
     if section.entry.across:
         across = (f"<p><b>All {_e(section.entry.across)}:</b> this chart compares every one "
                   "under the other filters and marks the selected ones.</p>")
+    methods = [definitions.METHODS[key] for key in section.entry.methods]
     meanings = "".join(f"<p>{_e(d)}</p>" for d in definitions_for(section.data))
+    meanings += "".join(f"<p>{_e(m.label)}: {_e(m.text)}</p>" for m in methods)
     return (
         f"<section id='{_e(section.entry.name)}'>"
         f"{_runhead(pack)}"
         f"<h2>{_e(section.entry.page)}</h2>"
-        f"<div class='chart'>{_chart_html(section, printable)}</div>"
+        f"<div class='chart{' static' if printable else ''}'>{_chart_html(section, printable)}</div>"
         "<div class='notes'>"
         f"<p><b>How to read this:</b> {_e(section.entry.how_to_read)}</p>"
         f"{across}"
@@ -467,17 +494,20 @@ def pack_pdf(pack: Pack) -> bytes:
 
 
 def write_pack(pack: Pack, path) -> str:
-    """Write the pack to `path` as .html or .pdf (chosen by the suffix); return the format."""
+    """Write the pack to `path` as .html or .pdf (chosen by the suffix); return the format.
+
+    The file is opened only once its content exists, so a failed PDF leaves no empty file.
+    """
     suffix = str(path).lower().rsplit(".", 1)[-1]
     if suffix in ("html", "htm"):
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(pack_html(pack))
-        return "html"
-    if suffix == "pdf":
-        with open(path, "wb") as out:
-            out.write(pack_pdf(pack))
-        return "pdf"
-    raise ValueError(f"the pack is written as .html or .pdf, not {path}")
+        content, kind = pack_html(pack).encode("utf-8"), "html"
+    elif suffix == "pdf":
+        content, kind = pack_pdf(pack), "pdf"
+    else:
+        raise ValueError(f"the pack is written as .html or .pdf, not {path}")
+    with open(path, "wb") as out:
+        out.write(content)
+    return kind
 
 
 def pack_file_name(pack: Pack, extension: str) -> str:

@@ -135,3 +135,14 @@ def report_sources(report: dict) -> pd.DataFrame:
             "ignored columns": ", ".join(source.get("ignored_columns") or []),
         })
     return pd.DataFrame(rows, columns=["table", "file", "format", "read as", "bytes", "sha256", "ignored columns"])
+
+
+def describe_import(report: dict) -> str:
+    """One sentence: when the import finished, its id and its as_of."""
+    finished = report.get("finished_at", "")
+    try:
+        when = dt.datetime.fromisoformat(finished).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError):
+        when = finished or "at an unknown time"
+    return (f"Imported {when} (import `{str(report.get('import_id', ''))[:8]}`) with as_of "
+            f"{report.get('as_of', '?')}.")

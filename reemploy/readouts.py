@@ -12,7 +12,7 @@ from reemploy import formatting as fmt
 from reemploy import stats
 from reemploy.charts import COVARIATE_LABELS, level_label, program_label
 from reemploy.definitions import definition, metric_label
-from reemploy.metrics import CHANGE_LAGS, COHORT_MEASURES, COMPARED_PROGRAMS
+from reemploy.metrics import CHANGE_LAGS, CHARACTERISTIC_LEVELS, COHORT_MEASURES, COMPARED_PROGRAMS
 
 
 def _quarter(timestamp) -> str:
@@ -86,6 +86,12 @@ def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | No
         return f"By {by}: {winner} does better on {what} for {names[part['level'].iat[0]]}."
     return (f"By {by}: {winner} does better on {what} in every group; the data do not show the "
             "advantage differing between groups.")
+
+
+def characteristic_sentences(gaps: pd.DataFrame) -> list[str]:
+    """characteristic_sentence for age band, gender and education, those that have one."""
+    sentences = (characteristic_sentence(gaps, c) for c in CHARACTERISTIC_LEVELS)
+    return [s for s in sentences if s]
 
 
 def suppressed_cells(df: pd.DataFrame, measure: str, min_cell: int) -> str | None:

@@ -26,6 +26,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "browser: drives the app in Chromium with Playwright (tests/test_browser.py); "
         "runs by default, deselect with -m 'not browser'")
+    config.addinivalue_line(
+        "markers", "hostile: hundreds of generated hostile links through every page "
+        "(tests/test_hostile.py, about 2-3 minutes); runs by default and in CI, deselect with "
+        "-m 'not hostile' while working on something else")
 AS_OF = D("2002-12-31")
 
 

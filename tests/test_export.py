@@ -368,3 +368,13 @@ def test_the_meeting_pack_page_offers_the_pack_for_the_filters_in_the_sidebar(ti
     assert headline.loc[("Enrolled", "Mindset training"), "this period"] == "1"
     assert headline.loc[("Enrolled", "Skills training"), ["this period", "previous period",
                                                           "change"]].tolist() == ["0", "2", "-2"]
+
+
+def test_without_a_browser_the_pdf_export_says_how_to_fix_it_and_writes_nothing(sample, tmp_path,
+                                                                              monkeypatch, capsys):
+    extract, _ = sample
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    out = tmp_path / "pack.pdf"
+    assert cli.main(["export", "--out", str(out), "--data", str(extract.path)]) == 2
+    assert not out.exists()
+    assert "apt-get install chromium" in capsys.readouterr().err

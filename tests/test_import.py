@@ -8,9 +8,10 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import os
+import shutil
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -82,24 +83,31 @@ def report(out: Path) -> dict:
     return json.loads((out / "import-report.json").read_text(encoding="utf-8"))
 
 
-def rejected(out: Path, table: str) -> dict[int, str]:
-    """Rejected rows as {source data row: reason}."""
+def rejected_rows(out: Path, table: str) -> list[dict]:
     path = out / "rejected" / f"{table}.csv"
     if not path.exists():
-        return {}
+        return []
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {int(row["row"]): row["reason"] for row in csv.DictReader(handle)}
+        return list(csv.DictReader(handle))
 
 
-def assert_nothing_lost(out: Path) -> None:
-    for table, counts in report(out)["tables"].items():
-        assert counts["read"] == counts["accepted"] + counts["rejected"], table
-        assert counts["rejected"] == len(rejected(out, table)), table
-        accepted = pq.read_metadata(out / f"{table}.parquet").num_rows
-        assert accepted == counts["accepted"], table
-        # every rejected row is counted under at least one reason, no reason more often than rows
-        if counts["rejected"]:
-            assert max(counts["rejected_by_reason"].values()) <= counts["rejected"]
+def rejected(out: Path, table: str) -> dict[int, str]:
+    """Rejected rows as {source data row: reason}."""
+    return {int(row["row"]): row["reason"] for row in rejected_rows(out, table)}
+
+
+def assert_nothing_lost(out: Path, sources: dict[str, list[dict]]) -> None:
+    """Every source row is accepted or rejected, once, and the counts say so."""
+    for table, rows in sources.items():
+        counts = report(out)["tables"][table]
+        assert counts["read"] == len(rows) == counts["accepted"] + counts["rejected"], table
+        key = "enrollment_id" if table == "enrollments" else "placement_id"
+        accepted = [r[key] for r in pq.read_table(out / f"{table}.parquet").to_pylist()]
+        refused = rejected_rows(out, table)
+        assert sorted(accepted + [r[key].strip() for r in refused]) == sorted(r[key].strip() for r in rows)
+        assert all(r["reason"] for r in refused), table
+        by_reason = counts["rejected_by_reason"].values()
+        assert not refused or (max(by_reason) <= len(refused) <= sum(by_reason)), table
 
 
 @pytest.fixture
@@ -109,13 +117,25 @@ def inputs(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture
-def previous(tmp_path, inputs) -> tuple[Path, dict]:
-    """An extract imported from the valid files, and the digest of its files."""
-    out = tmp_path / "extract"
+@pytest.fixture(scope="module")
+def imported_once(tmp_path_factory) -> Path:
+    """A data folder with one extract imported from the valid files (copied by `previous`)."""
+    folder = tmp_path_factory.mktemp("imported")
+    inputs = folder / "in"
+    inputs.mkdir()
     code = run_import(write_csv(inputs / "ok_e.csv", ENROLLMENTS),
-                      write_csv(inputs / "ok_p.csv", PLACEMENTS), out)
+                      write_csv(inputs / "ok_p.csv", PLACEMENTS), folder / "data" / "extract")
     assert code == 0
+    return folder / "data"
+
+
+@pytest.fixture
+def previous(tmp_path, inputs, imported_once) -> tuple[Path, dict]:
+    """An imported extract of the valid files (the inputs are in `inputs`) and its digest."""
+    write_csv(inputs / "ok_e.csv", ENROLLMENTS)
+    write_csv(inputs / "ok_p.csv", PLACEMENTS)
+    shutil.copytree(imported_once, tmp_path / "data", symlinks=True)
+    out = tmp_path / "data" / "extract"
     return out, tree_digest(out)
 
 
@@ -247,7 +267,7 @@ def test_rejected_rows_carry_every_reason_and_the_rest_is_imported(inputs, tmp_p
         for row, reasons in expected.get(table, {}).items():
             for reason in reasons:
                 assert reason in got[row], (table, row, got[row])
-    assert_nothing_lost(out)
+    assert_nothing_lost(out, {"enrollments": enrollments, "placements": placements})
 
 
 def test_rejected_files_keep_every_original_column_and_value(inputs, tmp_path):
@@ -273,7 +293,6 @@ def test_a_row_with_the_wrong_number_of_fields_is_rejected_and_later_rows_keep_t
     counts = report(out)["tables"]["enrollments"]
     assert (counts["read"], counts["accepted"], counts["rejected"]) == (4, 3, 1)
     assert counts["rejected_by_reason"] == {"row: wrong number of fields": 1}
-    assert_nothing_lost(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,26 +478,30 @@ def test_a_bad_map_option_changes_nothing(inputs, previous, mapping):
     assert_unchanged(previous)
 
 
-@pytest.mark.parametrize("stage", ["_write_manifest", "write_accepted", "publish_swap"])
-@pytest.mark.parametrize("failure", [RuntimeError("disk on fire"), KeyboardInterrupt()])
-def test_a_failure_midway_leaves_the_previous_extract_byte_for_byte(inputs, previous, monkeypatch, stage, failure):
+@pytest.mark.parametrize("stage, failure", [
+    ("_write_manifest", RuntimeError("disk on fire")),
+    ("write_accepted", KeyboardInterrupt()),
+    ("check_sets", duckdb.InterruptException("INTERRUPT Error: Interrupted!")),  # Ctrl-C in a query
+    ("publish_swap", RuntimeError("disk on fire")),
+    ("publish_swap", KeyboardInterrupt()),
+], ids=["manifest-error", "writing-ctrl-c", "query-ctrl-c", "swap-error", "swap-ctrl-c"])
+def test_a_failure_midway_leaves_the_previous_extract_byte_for_byte(inputs, previous, monkeypatch, capsys,
+                                                                    stage, failure):
     out, _ = previous
 
     def fail(*args, **kwargs):
         raise failure
 
-    if stage == "write_accepted":
-        monkeypatch.setattr(importer._Validator, "write_accepted", fail)
+    if stage in ("write_accepted", "check_sets"):
+        monkeypatch.setattr(importer._Validator, stage, fail)
     elif stage == "publish_swap":
         monkeypatch.setattr(importer, "_swap", fail)
     else:
         monkeypatch.setattr(importer, stage, fail)
     enrollments = write_csv(inputs / "e.csv", changed(ENROLLMENTS, 0, district="Changed"))
-    if isinstance(failure, KeyboardInterrupt):
-        assert run_import(enrollments, inputs / "ok_p.csv", out) == 130
-    else:
-        with pytest.raises(RuntimeError):
-            run_import(enrollments, inputs / "ok_p.csv", out)
+    code = run_import(enrollments, inputs / "ok_p.csv", out)
+    assert code == (2 if isinstance(failure, RuntimeError) else 130)
+    assert "unchanged" in capsys.readouterr().err
     assert_unchanged(previous)
     assert len(importer.version_folders(out)) == 1
 
@@ -558,3 +581,34 @@ def test_the_app_shows_a_new_import_without_a_restart(inputs, tmp_path, monkeypa
     assert not at.exception
     assert any("2003-06-30" in c.value for c in at.sidebar.caption)
     assert not any("2002-12-31" in c.value for c in at.sidebar.caption)
+
+
+def test_an_open_extract_keeps_reading_its_version_after_the_next_import(inputs, previous):
+    out, _ = previous
+    before = open_extract(out)
+    assert run_import(inputs / "ok_e.csv", write_csv(inputs / "p2.csv", PLACEMENTS[:1]), out) == 0
+    after = open_extract(out)
+    assert before.path != after.path and before.version != after.version
+    # the previous version is kept, so a page run that opened it finishes on the same data
+    assert pq.read_metadata(before.files["placements"][0]).num_rows == 3
+    assert pq.read_metadata(after.files["placements"][0]).num_rows == 1
+
+
+def test_the_recorded_min_cell_is_used_unless_overridden(inputs, tmp_path, capsys, monkeypatch):
+    from reemploy import ui
+
+    out = tmp_path / "extract"
+    assert run_import(write_csv(inputs / "e.csv", ENROLLMENTS), write_csv(inputs / "p.csv", PLACEMENTS),
+                      out, "--min-cell", "3") == 0
+
+    def threshold(*options) -> int:
+        capsys.readouterr()
+        assert cli.main(["summary", "--data", str(out), *options]) == 0
+        return json.loads(capsys.readouterr().out)["suppression_threshold"]
+
+    assert threshold() == 3
+    assert threshold("--min-cell", "20") == 20
+    monkeypatch.delenv("REEMPLOY_MIN_CELL", raising=False)
+    assert ui.min_cell(open_extract(out)) == 3
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", "7")
+    assert ui.min_cell(open_extract(out)) == 7
