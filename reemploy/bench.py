@@ -65,6 +65,11 @@ def percentiles(samples_ms: list[float]) -> dict:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak resident memory. Not ru_maxrss: Linux carries that across
+    fork and exec, so a child would report the parent's peak (the generator's, here)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -101,7 +106,6 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
     """Per page, the time its figures took under each interaction, with Streamlit caches cold."""
     import os
 
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from reemploy import ui
@@ -114,14 +118,16 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
     for page, label, _ in ui.PAGES:
         samples = pages.setdefault(label, [])
         for params in interactions:
-            st.cache_data.clear()  # the connection (cache_resource) stays, as on a live server
+            # Cold query results; the connection and the per-version catalogue stay warm, as on
+            # a server that has answered anyone since the extract arrived.
+            ui.clear_query_cache()
             at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
             for key, values in params.items():
                 at.query_params[key] = values
             at.run()
             if page != "dashboard.py":
                 at.switch_page(str(REPO_ROOT / page))
-                st.cache_data.clear()
+                ui.clear_query_cache()
                 timings.clear()
                 at.run()
             if at.exception:

@@ -30,16 +30,17 @@ def number(value, digits: int = 0, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def change(current, previous, kind: str = "rate") -> str | None:
-    """The change against the previous period in the metric's unit, or None if either is missing."""
+def change(current, previous, kind: str = "rate", unit: str = "") -> str | None:
+    """The change against the previous period in the metric's unit (percentage points for rates,
+    else `unit`), or None if either is missing."""
     if is_missing(current) or is_missing(previous):
         return None
     difference = (current - previous) * 100 if kind == "rate" else current - previous
     digits = 1 if kind == "rate" else 0
     if round(difference, digits) == 0:
         difference = 0.0  # no "-0.0"
-    unit = " pp" if kind == "rate" else ""
-    return f"{difference:+,.{digits}f}{unit}"
+    suffix = " pp" if kind == "rate" else (f" {unit}" if unit else "")
+    return f"{difference:+,.{digits}f}{suffix}"
 
 
 def day(value) -> str:

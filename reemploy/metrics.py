@@ -617,8 +617,10 @@ def characteristic_gaps(cells: pd.DataFrame, measure: str,
     first, second = COMPARED_PROGRAMS
     values = [measure, f"{measure}_low", f"{measure}_high", f"{measure}_n"]
     values += [successes] if successes else []
+    # Both programmes' columns even when the filters leave one of them without anybody.
     wide = (cells[cells["program_type"].isin(COMPARED_PROGRAMS)]
-            .pivot(index=["characteristic", "level"], columns="program_type", values=values))
+            .pivot(index=["characteristic", "level"], columns="program_type", values=values)
+            .reindex(columns=pd.MultiIndex.from_product([values, COMPARED_PROGRAMS])))
     rows = []
     for (characteristic, level), cell in wide.iterrows():
         if any(pd.isna(cell[(f"{measure}_n", p)]) for p in COMPARED_PROGRAMS):

@@ -220,10 +220,9 @@ def _change_text(row: dict, before: dict, column: str, unit: str) -> str:
     if not before or row.get(f"{column}_suppressed") or before.get(f"{column}_suppressed"):
         return ""
     change = fmt.change(row.get(column), before.get(column),
-                        "rate" if unit in ("rate", "ratio") else "number")
-    if change is None:
-        return ""
-    return f"{change} days" if unit == "days" else change
+                        "rate" if unit in ("rate", "ratio") else "number",
+                        "days" if unit == "days" else "")
+    return change or ""
 
 
 def headline_table(pack: Pack) -> pd.DataFrame:

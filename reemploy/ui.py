@@ -115,6 +115,11 @@ def _load(metric, path, version, filters, cell, options) -> pd.DataFrame:
     return getattr(metrics, metric)(con, open_extract_cached(path, version), filters, cell, **dict(options))
 
 
+def clear_query_cache() -> None:
+    """Forget every cached figure (the benchmark measures them cold)."""
+    _load.clear()
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def open_extract_cached(path: str, version: str) -> Extract:
     return open_extract(path)
@@ -436,13 +441,17 @@ def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) 
             before = previous_rows.get(program, {})
             delta = None
             if before and not row.get(f"{metric}_suppressed") and not before.get(f"{metric}_suppressed"):
-                delta = fmt.change(row.get(metric), before.get(metric), "rate" if kind == "rate" else "number")
+                delta = fmt.change(row.get(metric), before.get(metric),
+                                   "rate" if kind == "rate" else "number",
+                                   {"days": "days", "money": "yuan"}.get(kind, ""))
+            unchanged = delta is not None and delta.lstrip("+").startswith(("0 ", "0.0 "))
             with column.container(border=True):
                 st.metric(
                     f":{PROGRAM_TEXT_COLORS.get(program, 'gray')}[{program_label(program)}]",
                     text,
                     delta=delta,
-                    delta_color="inverse" if kind == "days" else "normal",
+                    delta_color="off" if unchanged else ("inverse" if kind == "days" else "normal"),
+                    delta_arrow="off" if unchanged else "auto",
                     delta_description="vs previous period" if delta else None,
                 )
                 st.caption(detail)
