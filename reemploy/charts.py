@@ -634,7 +634,8 @@ def cohort_outcome_chart(df: pd.DataFrame, min_cell: int,
         fig,
         title,
         f"Share placed, 95% Wilson intervals; n = {total:,} followed. Hollow and shaded: cohorts "
-        f"not yet followed for the full period.<br>Gaps: fewer than {min_cell} people (suppressed).",
+        f"not yet followed for the full period.<br>Gaps: fewer than {min_cell} people, or a quarter "
+        "that would give such a quarter away (suppressed).",
         height=460,
     )
     fig.update_yaxes(title=label, tickformat=".0%", rangemode="tozero")
@@ -746,8 +747,8 @@ def outcomes_by_characteristic_chart(df: pd.DataFrame, measure: str, min_cell: i
     subtitle = (f"95% {interval} intervals; n = {total:,}. Raw differences within each group, "
                 "not causal effects.")
     if not_drawn:
-        subtitle += (f"<br>{not_drawn} group{'s' if not_drawn > 1 else ''} not drawn: fewer than "
-                     f"{min_cell} people (suppressed, listed below).")
+        subtitle += (f"<br>{not_drawn} group{'s' if not_drawn > 1 else ''} not drawn: suppressed, "
+                     "listed below.")
     style_figure(fig, title, subtitle, height=480)
     # room for the panel titles under a two-line subtitle
     fig.update_layout(scattermode="group", scattergap=0.5, margin={"t": 120})
@@ -873,7 +874,8 @@ def _district_subtitle(values: pd.DataFrame, metric: str, min_cell: int, unliste
         text = f"n = {n:,} enrolled."
     hidden = sorted(values.loc[values["suppressed"], "district"])
     if hidden:
-        text += "<br>" + _listed(f"Grey, suppressed (fewer than {min_cell}):", hidden)
+        text += "<br>" + _listed(f"Grey, suppressed (fewer than {min_cell}, or would give such a "
+                                 "district away):", hidden)
     if unlisted:
         text += "<br>" + _listed("No enrollments under these filters:", sorted(unlisted))
     return text.strip()
@@ -1029,7 +1031,8 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
     if not hidden.empty:
         fig.add_trace(_grey_choropleth(
             geojson, hidden["district"].tolist(), SUPPRESSED_COLOR,
-            f"Suppressed (fewer than {min_cell} people)", hidden["hover"].tolist()))
+            f"Suppressed (fewer than {min_cell} people, or would give such a district away)",
+            hidden["hover"].tolist()))
     blank = values[values["value"].isna() & ~values["suppressed"]]
     if not blank.empty:
         fig.add_trace(_grey_choropleth(
@@ -1071,7 +1074,8 @@ def district_ranked_chart(df: pd.DataFrame, metric: str = "gap", program: str = 
     unit = DISTRICT_METRICS[metric][1]
     shown = values[values["value"].notna() & ~values["suppressed"]].sort_values("value", ascending=False)
     if shown.empty:
-        return empty_chart(title, f"No district has {min_cell} or more people for this figure.")
+        return empty_chart(title, f"No district can be shown: each has fewer than {min_cell} people "
+                                  "for this figure, or would give such a district away.")
     selected = set(shown["district"]) & set(selected)
     if metric == "gap":
         colors = [PROGRAM_COLORS["skills"] if v >= 0 else PROGRAM_COLORS["mindset"] for v in shown["value"]]
@@ -1164,8 +1168,9 @@ def district_gap_chart(gap: pd.DataFrame, min_cell: int = 10, selected=()) -> go
                 "mindset trainees followed 180 days.<br>Sorted by the gap, skills minus mindset "
                 "(95% Newcombe interval at the right): a raw difference, not an effect.")
     if not rest.empty:
-        subtitle += "<br>" + _listed(f"Gap suppressed (fewer than {min_cell} followed on either side),"
-                                     " listed last:", rest["district"].tolist(), per_line=6)
+        subtitle += "<br>" + _listed(f"Gap suppressed (fewer than {min_cell} followed on either side,"
+                                     " or a side that would give such a district away), listed last:",
+                                     rest["district"].tolist(), per_line=6)
     subtitle_lines = subtitle.count("<br>") + 1
     height = 215 + 34 * len(order) + 16 * subtitle_lines
     style_figure(fig, title, subtitle, height=height)
@@ -1221,7 +1226,8 @@ def prior_sector_placement_chart(rates: pd.DataFrame, min_cell: int = 10, select
                 "relatively better; bottom rows, mindset training.")
     if hidden:
         subtitle += (f"<br>{hidden} programme × sector cell{'s' if hidden > 1 else ''} not drawn: "
-                     f"fewer than {min_cell} people followed (suppressed).")
+                     f"fewer than {min_cell} people followed, or would give such a cell away "
+                     "(suppressed).")
     top = 75 + 16 * (subtitle.count("<br>") + 1)
     height = top + 130 + 44 * len(sectors)
     style_figure(fig, title, subtitle, height=height)

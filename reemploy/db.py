@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from reemploy.extracts import REPO_ROOT, Extract
+from reemploy.extracts import REPO_ROOT, Extract, ExtractError
 from reemploy.filters import Filters
 
 QUERIES_DIR = REPO_ROOT / "queries"
@@ -89,6 +89,10 @@ def build_outcomes(extract: Extract) -> Path:
             "copy (select * from enrollment_outcomes order by district, program_type, enrolled_on) "
             "to " + _sql_string(str(partial)) + " (format parquet, compression zstd, row_group_size 250000)"
         )
+    except BaseException:
+        # A damaged extract fails half-way; each page run retries, so leave nothing behind.
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
     os.replace(partial, target)
@@ -106,8 +110,17 @@ def _remove_old_versions(root: Path, keep: str, kept: int = 2) -> None:
 
 def connect(extract: Extract) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the extract's tables, the materialised
-    enrollment_outcomes and the filtered_outcomes macro."""
-    outcomes = build_outcomes(extract)
+    enrollment_outcomes and the filtered_outcomes macro.
+
+    Building enrollment_outcomes reads every row of the extract, so a file damaged inside (its
+    footer intact, a data page not) fails here, as an ExtractError saying which extract."""
+    try:
+        outcomes = build_outcomes(extract)
+    except duckdb.Error as exc:
+        raise ExtractError(
+            f"The extract in {extract.path} could not be read: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
+        ) from exc
     con = duckdb.connect(database=":memory:")
     _register_tables(con, extract)
     con.read_parquet(str(outcomes)).create_view(OUTCOMES)

@@ -31,7 +31,7 @@ from reemploy.filters import Filters
 from reemploy.metrics import UNRELIABLE_BELOW
 
 IDENTIFIER_COLUMNS = frozenset({"person_id", "enrollment_id", "placement_id"})
-FLAG_SUFFIXES = ("_suppressed", "_unreliable")
+FLAG_SUFFIXES = ("_suppressed", "_unreliable", "_suppressed_reason")
 NOTE_COLUMN = "note"
 IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 TABLE_FORMATS = {
@@ -108,6 +108,7 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
     out = df.reset_index(drop=True).copy()
     measures = measures_in(out)
     suppressed_by_row: list[list[str]] = [[] for _ in range(len(out))]
+    complementary_by_row: list[list[str]] = [[] for _ in range(len(out))]
     unreliable_by_row: list[list[str]] = [[] for _ in range(len(out))]
     for measure in measures:
         hidden = _flag(out, f"{measure}_suppressed")
@@ -115,14 +116,19 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
             if column in out.columns:
                 out[column] = _blanked(out[column], hidden)
         shaky = _flag(out, f"{measure}_unreliable") & ~hidden
-        for row in np.flatnonzero(hidden):
+        # stats.complementary_suppress hides cells of any size that would give a small one away.
+        beside = hidden & (out[f"{measure}_suppressed_reason"].astype(str).to_numpy() == "complementary"
+                           if f"{measure}_suppressed_reason" in out.columns else False)
+        for row in np.flatnonzero(hidden & ~beside):
             suppressed_by_row[row].append(measure)
+        for row in np.flatnonzero(beside):
+            complementary_by_row[row].append(measure)
         for row in np.flatnonzero(shaky):
             unreliable_by_row[row].append(measure)
     named = len(measures) > 1
     out[NOTE_COLUMN] = [
-        _note(hidden, shaky, named, min_cell, unreliable_below)
-        for hidden, shaky in zip(suppressed_by_row, unreliable_by_row)
+        _note(hidden, beside, shaky, named, min_cell, unreliable_below)
+        for hidden, beside, shaky in zip(suppressed_by_row, complementary_by_row, unreliable_by_row)
     ]
     flags = [c for c in out.columns if str(c).endswith(FLAG_SUFFIXES)]
     return out.drop(columns=flags)
@@ -143,11 +149,15 @@ def _blanked(column: pd.Series, hidden: np.ndarray) -> pd.Series:
     return column.astype(object).where(~hidden, None)
 
 
-def _note(hidden: list[str], shaky: list[str], named: bool, min_cell: int, unreliable_below: int) -> str:
+def _note(hidden: list[str], beside: list[str], shaky: list[str], named: bool, min_cell: int,
+          unreliable_below: int) -> str:
     parts = []
     if hidden:
         which = f" ({', '.join(hidden)})" if named else ""
         parts.append(f"suppressed: fewer than {min_cell} people{which}")
+    if beside:
+        which = f" ({', '.join(beside)})" if named else ""
+        parts.append(f"suppressed: would give a smaller group away through the total{which}")
     if shaky:
         which = f" ({', '.join(shaky)})" if named else ""
         parts.append(f"unreliable: fewer than {unreliable_below} people{which}")

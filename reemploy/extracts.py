@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reemploy.contract import TABLES
@@ -102,21 +103,49 @@ def _read_as_of(root: Path) -> tuple[dict, dt.date, bytes]:
     return manifest, as_of, raw
 
 
+# Contract type -> the Arrow types a query can use as that type, and how to name it.
+_ARROW_TYPES = {
+    "VARCHAR": (lambda t: pa.types.is_string(t) or pa.types.is_large_string(t), "text"),
+    "DATE": (lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t), "a date"),
+    "INTEGER": (pa.types.is_integer, "a whole number"),
+    "DOUBLE": (lambda t: pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t),
+               "a number"),
+    "BOOLEAN": (pa.types.is_boolean, "true/false"),
+}
+RETYPE_FIX = ("Import the data with `python -m reemploy import --enrollments FILE --placements FILE "
+              "--as-of YYYY-MM-DD --out DIR`: it converts every column to the contract's type and "
+              "lists the rows it cannot convert.")
+
+
+def _check_types(table: str, file: str, schema: pa.Schema) -> None:
+    for field in schema:
+        if field.name not in TABLES[table]:
+            continue
+        kind = TABLES[table][field.name][0]
+        arrow_type = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        accepts, word = _ARROW_TYPES[kind]
+        # A column of nothing but nulls is written with the null type; any query can read it.
+        if not (accepts(arrow_type) or pa.types.is_null(arrow_type)):
+            raise ExtractError(f"In {file}, the column {field.name} holds {arrow_type}, not {word} "
+                               f"({kind}) as the contract says.", RETYPE_FIX)
+
+
 def _check_schema(table: str, files: tuple[str, ...]) -> None:
     # Reading only the footer of one file is cheap and catches truncated or foreign files
     # before a page runs its first query.
     for file in files[:1] + files[-1:]:
         try:
-            names = set(pq.read_schema(file).names)
+            schema = pq.read_schema(file)
         except Exception as exc:  # pyarrow raises several types for broken files
             raise ExtractError(f"{file} is not a readable Parquet file ({exc}).") from exc
         # Hive partition folders (district=X/) carry their column in the path, not the file.
-        names |= {part.split("=", 1)[0] for part in Path(file).parts if "=" in part}
+        names = set(schema.names) | {part.split("=", 1)[0] for part in Path(file).parts if "=" in part}
         missing = [column for column in TABLES[table] if column not in names]
         if missing:
             raise ExtractError(
                 f"{file} lacks the required column(s) {', '.join(missing)} of the {table} table."
             )
+        _check_types(table, file, schema)
 
 
 def open_extract(path: str | os.PathLike) -> Extract:

@@ -9,7 +9,10 @@ def is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def suppressed_text(min_cell: int) -> str:
+def suppressed_text(min_cell: int, reason: str = "small") -> str:
+    """What a suppressed cell shows: why it is hidden (stats.suppress_cells reasons)."""
+    if reason == "complementary":
+        return "suppressed (would give a smaller group away)"
     return f"suppressed (n < {min_cell})"
 
 

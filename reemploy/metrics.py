@@ -107,6 +107,22 @@ HEADLINE_NUMERATORS = {
 }
 
 
+def suppress_breakdown(df: pd.DataFrame, rates: dict[str, str], min_cell: int,
+                       groups: tuple[str, ...] = ("program_type",)) -> pd.DataFrame:
+    """stats.suppress for a breakdown whose cells add up to a total shown elsewhere (a
+    programme's districts, quarters or age bands to its headline figure), then
+    stats.complementary_suppress per group of `groups` for each rate in `rates` (measure ->
+    numerator), so no hidden cell is the total minus its siblings. Must be the last step: a later
+    stats.suppress would forget the complementary cells."""
+    numerators = {measure: df[successes].to_numpy() for measure, successes in rates.items()}
+    governed = {measure: [successes] for measure, successes in rates.items()}
+    df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW, extra=governed)
+    for measure, successes in rates.items():
+        df = stats.complementary_suppress(df, groups, measure, min_cell,
+                                          successes=numerators[measure], blank=[successes])
+    return df
+
+
 def placement_rate_by_cohort(
     con: duckdb.DuckDBPyConnection,
     extract: Extract,
@@ -116,9 +132,9 @@ def placement_rate_by_cohort(
     """Placement within 180 and within 365 days of exit per quarterly cohort and programme, with
     Wilson intervals; `is_complete` (180 days) and `is_complete_365d` are False for cohorts not
     yet followed for that long after exit, `is_open_quarter` for a quarter still running at
-    as_of. Numerators are suppressed with their rates."""
-    return stats.suppress(_cohort_rates(con, extract, filters), min_cell=min_cell,
-                          unreliable_below=UNRELIABLE_BELOW, extra=COHORT_NUMERATORS)
+    as_of. Numerators are suppressed with their rates, and a programme's quarters add up to its
+    headline figure, so suppression is complementary (suppress_breakdown)."""
+    return suppress_breakdown(_cohort_rates(con, extract, filters), COHORT_RATES, min_cell)
 
 
 # cohort measure -> (its numerator, the flag saying the cohort is fully observed for it)
@@ -127,6 +143,7 @@ COHORT_MEASURES = {
     "placement_rate_365d": ("placed_365d_count", "is_complete_365d"),
 }
 COHORT_NUMERATORS = {measure: [successes] for measure, (successes, _) in COHORT_MEASURES.items()}
+COHORT_RATES = {measure: successes for measure, (successes, _) in COHORT_MEASURES.items()}
 
 
 def _cohort_rates(con, extract: Extract, filters: Filters) -> pd.DataFrame:
@@ -494,11 +511,15 @@ def placement_rate_changes(
     Quarters after a programme's latest fully observed one are left out: their rates are not
     known yet. A change is computed only between two fully observed cohorts
     (`<change>_available`); its `<change>_n` is the smaller of the two denominators, so it is
-    suppressed whenever either rate is.
+    suppressed whenever either rate is. A quarter that placement_rate_by_cohort hides as a
+    complementary cell is hidden here too, with every change it takes part in.
     """
     successes, complete = COHORT_MEASURES[measure]
     cohorts = _cohort_rates(con, extract, filters)
     keyed = cohorts.set_index(["program_type", "cohort_start"])
+    protected = suppress_breakdown(cohorts, COHORT_RATES, min_cell)
+    hidden = set(map(tuple, protected.loc[protected[f"{measure}_suppressed"],
+                                          ["program_type", "cohort_start"]].to_numpy()))
     columns = ["program_type", "cohort_start", "enrolled_count", measure, f"{measure}_n",
                f"{measure}_low", f"{measure}_high", successes, complete]
     rows = []
@@ -511,8 +532,10 @@ def placement_rate_changes(
                                                    latest)]
         for current in window[columns].to_dict("records"):
             row = dict(current)
+            row["hidden"] = (program, current["cohort_start"]) in hidden
             for change, months in CHANGE_LAGS.items():
                 key = (program, current["cohort_start"] - pd.DateOffset(months=months))
+                row[f"{change}_hidden"] = row["hidden"] or key in hidden
                 before = keyed.loc[key] if key in keyed.index else None
                 available = before is not None and bool(current[complete]) and bool(before[complete])
                 difference = low = high = np.nan
@@ -531,11 +554,16 @@ def placement_rate_changes(
                 })
             rows.append(row)
     change_columns = [f"{c}{s}" for c in CHANGE_LAGS for s in ("", "_low", "_high", "_n", "_available")]
-    df = pd.DataFrame(rows, columns=columns + change_columns)
+    marks = ["hidden", *(f"{c}_hidden" for c in CHANGE_LAGS)]
+    df = pd.DataFrame(rows, columns=columns + change_columns + marks)
     if not df.empty:
         df = order_programs(df.sort_values("cohort_start", ascending=False))
-    return stats.suppress(df.reset_index(drop=True), min_cell=min_cell,
-                          unreliable_below=UNRELIABLE_BELOW, extra={measure: [successes]})
+    df = stats.suppress(df.reset_index(drop=True), min_cell=min_cell,
+                        unreliable_below=UNRELIABLE_BELOW, extra={measure: [successes]})
+    df = stats.suppress_cells(df, measure, df.pop("hidden").to_numpy(dtype=bool), blank=[successes])
+    for change in CHANGE_LAGS:
+        df = stats.suppress_cells(df, change, df.pop(f"{change}_hidden").to_numpy(dtype=bool))
+    return df
 
 
 # --------------------------------------------------------------------------- Who benefits
@@ -584,10 +612,11 @@ def outcomes_by_characteristic(
     """Placement within 180 days of exit, retention at 12 months (Wilson intervals) and the median
     wage of the first job (order-statistic interval) per programme x characteristic (age band,
     gender, education) x level; one row per cell, in display order; numerators suppressed with
-    their rates."""
-    extra = {m: [s] for m, s in CHARACTERISTIC_MEASURES.items() if s}
-    return stats.suppress(_characteristic_outcomes(con, extract, filters), min_cell=min_cell,
-                          unreliable_below=UNRELIABLE_BELOW, extra=extra)
+    their rates. A programme's levels of one characteristic add up to its headline figure, so
+    the rates' suppression is complementary (suppress_breakdown); medians do not add up."""
+    rates = {m: s for m, s in CHARACTERISTIC_MEASURES.items() if s}
+    return suppress_breakdown(_characteristic_outcomes(con, extract, filters), rates, min_cell,
+                              groups=("program_type", "characteristic"))
 
 
 def program_gaps_by_characteristic(
@@ -611,11 +640,11 @@ def program_gaps_by_characteristic(
 def characteristic_gaps(cells: pd.DataFrame, measure: str,
                         min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """program_gaps_by_characteristic from an outcomes_by_characteristic result, so a page that
-    has loaded the cells does not query again. Suppressed cells lose nothing here: a gap needs
-    both programmes at `min_cell` or more, where nothing was blanked."""
+    has loaded the cells does not query again. A gap is suppressed whenever either programme's
+    cell is (too small, or hidden as a complementary cell): the gap and one side give the other."""
     successes = CHARACTERISTIC_MEASURES[measure]
     first, second = COMPARED_PROGRAMS
-    values = [measure, f"{measure}_low", f"{measure}_high", f"{measure}_n"]
+    values = [measure, f"{measure}_low", f"{measure}_high", f"{measure}_n", f"{measure}_suppressed"]
     values += [successes] if successes else []
     # Both programmes' columns even when the filters leave one of them without anybody.
     wide = (cells[cells["program_type"].isin(COMPARED_PROGRAMS)]
@@ -646,13 +675,15 @@ def characteristic_gaps(cells: pd.DataFrame, measure: str,
             "gap_low": gap[1],
             "gap_high": gap[2],
             "gap_n": int(min(a[f"{measure}_n"], b[f"{measure}_n"])),
+            "side_hidden": bool(a[f"{measure}_suppressed"]) or bool(b[f"{measure}_suppressed"]),
         })
     columns = ["characteristic", "level", "measure", f"{first}_{measure}", f"{second}_{measure}",
                f"{first}_n", f"{second}_n", "gap", "gap_low", "gap_high", "gap_n"]
-    df = _order_levels(pd.DataFrame(rows, columns=columns))
-    return stats.suppress(df, min_cell=min_cell,
-                          unreliable_below=UNRELIABLE_BELOW,
-                          extra={"gap": [f"{first}_{measure}", f"{second}_{measure}"]})
+    df = _order_levels(pd.DataFrame(rows, columns=columns + ["side_hidden"]))
+    sides = [f"{first}_{measure}", f"{second}_{measure}"]
+    df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                        extra={"gap": sides})
+    return stats.suppress_cells(df, "gap", df.pop("side_hidden").to_numpy(dtype=bool), blank=sides)
 
 
 # --------------------------------------------------------------------------- Districts and sectors
@@ -686,7 +717,8 @@ def outcomes_by_district(
 ) -> pd.DataFrame:
     """One row per district x programme: enrolled, placement within 180 days of exit (Wilson
     95%), Kaplan-Meier median days from enrollment to the first job and the median first-job
-    wage, each with its denominator; suppressed (numerators with their rates)."""
+    wage, each with its denominator; suppressed (numerators with their rates; a programme's
+    districts add up to its headline figure, so the rate's suppression is complementary)."""
     params = query_params(extract, filters)
     df = add_rate(run_query(con, "placement_rate_by_district", params), "placement_rate_180d",
                   "placed_180d_count")
@@ -695,8 +727,7 @@ def outcomes_by_district(
     df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
     df["median_days_to_placement"] = df["median_days_to_placement"].astype("float64")
     df = order_programs(df).sort_values("district", kind="stable").reset_index(drop=True)
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
-                          extra={"placement_rate_180d": ["placed_180d_count"]})
+    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell)
 
 
 def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int) -> pd.DataFrame:
@@ -734,7 +765,20 @@ def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int) -> pd
     ] + ["gap", "gap_low", "gap_high", "gap_n"]
     df = pd.DataFrame(rows, columns=columns)
     extra = {f"{p}_placement_rate_180d": [f"{p}_placed_180d_count"] for p in COMPARED_PROGRAMS}
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW, extra=extra)
+    df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW, extra=extra)
+    # Hide what the long table of the same counts (outcomes_by_district) hides, complementary
+    # cells included, and every gap with a hidden side: the gap and one side give the other.
+    long = order_programs(add_rate(counts.copy(), "placement_rate_180d", "placed_180d_count"))
+    long = suppress_breakdown(long.sort_values(dimension, kind="stable").reset_index(drop=True),
+                              {"placement_rate_180d": "placed_180d_count"}, min_cell)
+    hidden = long[long["placement_rate_180d_suppressed"]]
+    any_side = np.zeros(len(df), dtype=bool)
+    for program in COMPARED_PROGRAMS:
+        side = df[dimension].isin(hidden.loc[hidden["program_type"] == program, dimension]).to_numpy()
+        df = stats.suppress_cells(df, f"{program}_placement_rate_180d", side,
+                                  blank=[f"{program}_placed_180d_count"])
+        any_side |= df[f"{program}_placement_rate_180d_suppressed"].to_numpy(dtype=bool)
+    return stats.suppress_cells(df, "gap", any_side)
 
 
 def placement_gap_by_district(
@@ -745,7 +789,8 @@ def placement_gap_by_district(
 ) -> pd.DataFrame:
     """One row per district with enrollments: skills and mindset placement within 180 days of
     exit (Wilson 95%) and the gap skills minus mindset (`gap`, Newcombe 95%), a raw difference
-    within the district, not an effect; the gap is suppressed when either side is."""
+    within the district, not an effect; the gap is suppressed when either side is (complementary
+    cells included, as in outcomes_by_district)."""
     counts = run_query(con, "placement_rate_by_district", query_params(extract, filters))
     return _placement_gap_by(counts, "district", min_cell)
 
@@ -757,12 +802,12 @@ def placement_rate_by_prior_sector(
     min_cell: int = DEFAULT_MIN_CELL,
 ) -> pd.DataFrame:
     """One row per prior sector x programme: placement within 180 days of exit with its Wilson
-    95% interval and denominator; suppressed (the numerator with the rate)."""
+    95% interval and denominator; suppressed (the numerator with the rate; complementary, as
+    a programme's sectors add up to its headline figure)."""
     df = run_query(con, "placement_rate_by_prior_sector", query_params(extract, filters))
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = order_programs(df).sort_values("prior_sector", kind="stable").reset_index(drop=True)
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
-                          extra={"placement_rate_180d": ["placed_180d_count"]})
+    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell)
 
 
 def fold_small_flows(paths: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, int]:

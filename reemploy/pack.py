@@ -268,8 +268,8 @@ def suppression_note(data: pd.DataFrame, min_cell: int) -> str:
     shaky = sum(int(data[f"{m}_unreliable"].astype("boolean").fillna(False).sum())
                 for m in measures if f"{m}_unreliable" in data.columns)
     return (f"{hidden:,} of {len(data) * len(measures):,} figures suppressed (fewer than "
-            f"{min_cell} people, not drawn); {shaky:,} flagged unreliable (fewer than "
-            f"{UNRELIABLE_BELOW} people).")
+            f"{min_cell} people, or would give such a figure away through a total; not drawn); "
+            f"{shaky:,} flagged unreliable (fewer than {UNRELIABLE_BELOW} people).")
 
 
 def definitions_for(data: pd.DataFrame) -> list[str]:

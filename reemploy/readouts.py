@@ -95,25 +95,34 @@ def characteristic_sentences(gaps: pd.DataFrame) -> list[str]:
 
 
 def suppressed_cells(df: pd.DataFrame, measure: str, min_cell: int) -> str | None:
-    """"Not shown (fewer than 10 people): Mindset training, age 50+ (n = 4); ..." or None.
-    Cells with nobody to count (n = 0) hide nothing and are not listed."""
+    """"Not shown (fewer than 10 people): Mindset training, age 50+ (n = 4); ..." or None, then
+    the cells hidden beside them so they cannot be worked out from the programme's total
+    (complementary suppression). Cells with nobody to count (n = 0) hide nothing and are not
+    listed."""
     hidden = df[df[f"{measure}_suppressed"].astype(bool) & (df[f"{measure}_n"] > 0)]
     if hidden.empty:
         return None
-    cells = []
-    for row in hidden.to_dict("records"):
+    reasons = hidden.get(f"{measure}_suppressed_reason", pd.Series("small", index=hidden.index))
+    parts = {"small": [], "complementary": []}
+    for row, reason in zip(hidden.to_dict("records"), reasons):
         characteristic = COVARIATE_LABELS.get(row["characteristic"], row["characteristic"]).lower()
-        cells.append(f"{program_label(row['program_type'])}, {characteristic} "
-                     f"{level_label(row['characteristic'], row['level'])} "
-                     f"(n = {int(row[f'{measure}_n']):,})")
-    return f"Not shown (fewer than {min_cell} people): " + "; ".join(cells) + "."
+        parts["complementary" if reason == "complementary" else "small"].append(
+            f"{program_label(row['program_type'])}, {characteristic} "
+            f"{level_label(row['characteristic'], row['level'])} (n = {int(row[f'{measure}_n']):,})")
+    sentences = []
+    if parts["small"]:
+        sentences.append(f"Not shown (fewer than {min_cell} people): " + "; ".join(parts["small"]) + ".")
+    if parts["complementary"]:
+        sentences.append("Also not shown, so those cannot be worked out from the programme's total: "
+                         + "; ".join(parts["complementary"]) + ".")
+    return " ".join(sentences)
 
 
 def _change_text(row: dict, change: str, min_cell: int) -> str:
     if not row[f"{change}_available"]:
         return "–"
     if row[f"{change}_suppressed"]:
-        return fmt.suppressed_text(min_cell)
+        return fmt.suppressed_text(min_cell, row.get(f"{change}_suppressed_reason", "small"))
     value, low, high = (_signed(row[f"{change}{s}"] * 100) for s in ("", "_low", "_high"))
     return f"{value} pp ({low} to {high})"
 
@@ -132,7 +141,7 @@ def changes_table(df: pd.DataFrame, measure: str, min_cell: int) -> pd.DataFrame
     rows = []
     for row in df.to_dict("records"):
         if row[f"{measure}_suppressed"]:
-            rate = fmt.suppressed_text(min_cell)
+            rate = fmt.suppressed_text(min_cell, row.get(f"{measure}_suppressed_reason", "small"))
         else:
             interval = fmt.interval(row[f"{measure}_low"], row[f"{measure}_high"])
             rate = f"{fmt.percent(row[measure])} ({interval})"

@@ -371,6 +371,89 @@ def _blank(col: pd.Series, hidden: np.ndarray) -> pd.Series:
     return col.astype(object).where(~hidden, np.nan)
 
 
+SUPPRESSED_SMALL = "small"
+SUPPRESSED_COMPLEMENTARY = "complementary"
+
+
+def suppress_cells(df: pd.DataFrame, measure: str, hidden, reason: str = SUPPRESSED_COMPLEMENTARY,
+                   blank: Iterable[str] = ()) -> pd.DataFrame:
+    """Suppress `measure` in the rows where `hidden` is True, whatever their denominator: blank
+    ``m``, ``m_low``, ``m_high`` and the `blank` columns (numerators), set ``m_suppressed`` and
+    ``m_suppressed_reason`` (`reason`; rows already suppressed keep theirs), clear
+    ``m_unreliable``. For cells that would give a suppressed one away (see
+    complementary_suppress). Returns a copy; ``m_n`` is kept."""
+    out = df.copy()
+    hidden = np.asarray(hidden, dtype=bool)
+    flag, why = f"{measure}_suppressed", f"{measure}_suppressed_reason"
+    before = (out[flag].astype("boolean").fillna(False).to_numpy(dtype=bool) if flag in out
+              else np.zeros(len(out), dtype=bool))
+    if why not in out:
+        out[why] = np.where(before, SUPPRESSED_SMALL, "")
+    out[why] = np.where(hidden & ~before, reason, out[why].astype(object))
+    for column in dict.fromkeys([measure, f"{measure}_low", f"{measure}_high", *blank]):
+        if column in out:
+            out[column] = _blank(out[column], hidden)
+    out[flag] = before | hidden
+    if f"{measure}_unreliable" in out:
+        out[f"{measure}_unreliable"] = out[f"{measure}_unreliable"].astype(bool) & ~out[flag]
+    return out
+
+
+def complementary_suppress(df: pd.DataFrame, group_cols: Iterable[str], measure: str,
+                           min_cell: int = 10, successes=None,
+                           blank: Iterable[str] = ()) -> pd.DataFrame:
+    """Complementary suppression: hide more cells so no suppressed one can be worked out by
+    subtraction.
+
+    A breakdown's cells add up, within each group (a programme's districts, its enrollment
+    quarters, its age bands), to a total shown elsewhere (the programme's headline figure for the
+    same filters). One suppressed cell beside visible siblings is then the total minus the
+    siblings. So within each group of `group_cols`, while the hidden cells with anybody in them
+    are exactly one, or have fewer than `min_cell` people together, the visible cell with the
+    fewest people is hidden too. With `successes` (the numerators before suppression, aligned
+    with `df`), cells are also added while the hidden ones are all failures or all successes
+    (their sum would then give every one of them), using only cells that change that; when the
+    whole group is all failures or all successes, its total gives every cell away and hiding
+    more cannot help. Cells with nobody hide nothing and cover nothing.
+
+    `df` is the output of `suppress` for `measure` (``m_n``, ``m_suppressed``). Added cells are
+    suppressed by suppress_cells (reason "complementary", `blank` columns blanked), and every row
+    gets ``m_suppressed_reason``: "small" (fewer than min_cell), "complementary" or "".
+    Denominators stay: the protection holds even for a reader who knows every cell's n.
+    """
+    n = pd.to_numeric(df[f"{measure}_n"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    n = np.nan_to_num(n, nan=0.0)
+    hidden = df[f"{measure}_suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool).copy()
+    primary = hidden.copy()
+    x = None if successes is None else np.nan_to_num(
+        pd.to_numeric(pd.Series(np.asarray(successes)), errors="coerce").to_numpy(dtype=float,
+                                                                              na_value=np.nan))
+    group_cols = list(group_cols)
+    groups = (df.reset_index(drop=True).groupby(group_cols, sort=False, dropna=False).indices.values()
+              if group_cols else [np.arange(len(df))])
+    for rows in groups:
+        people = np.asarray(rows)[n[np.asarray(rows)] > 0]
+        while True:
+            covered = people[hidden[people]]
+            if covered.size == 0:
+                break
+            candidates = people[~hidden[people]]
+            if covered.size == 1 or n[covered].sum() < min_cell:
+                useful = candidates
+            elif x is not None and x[covered].sum() in (0, n[covered].sum()):
+                all_failed = x[covered].sum() == 0
+                useful = candidates[x[candidates] > 0] if all_failed else \
+                    candidates[x[candidates] < n[candidates]]
+            else:
+                break
+            if useful.size == 0:
+                break
+            # The first of the smallest: the same cells on every run.
+            hidden[useful[np.argmin(n[useful])]] = True
+    out = suppress_cells(df, measure, np.zeros(len(df), dtype=bool))
+    return suppress_cells(out, measure, hidden & ~primary, SUPPRESSED_COMPLEMENTARY, blank)
+
+
 def difference_from_intervals(a, a_low, a_high, b, b_low, b_high,
                               alpha: float = 0.05) -> tuple[float, float, float]:
     """``a - b`` for two independent estimates known only by their 95% intervals.

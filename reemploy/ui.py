@@ -139,7 +139,13 @@ def load_extract() -> Extract:
         if is_empty(path) and (path == DEFAULT_DATA_DIR or path.exists()):
             with st.spinner(f"First start: generating the sample extract ({SAMPLE_SIZE:,} enrollments)…"):
                 _ensure_sample(str(path))
-        return open_extract(path)
+        extract = open_extract(path)
+        # Connecting reads every row once (db.connect), so a file damaged inside fails here,
+        # with this page, rather than in the first query a page runs. Cached: once per version.
+        if not _catalogue(str(extract.path), extract.version)["profile"]["enrollment_count"]:
+            raise ExtractError(f"The extract in {extract.path} holds no enrollments: there is "
+                               "nothing to count.")
+        return extract
     except ExtractError as exc:
         st.error(f"**The extract cannot be used.** {exc.problem}", icon=":material/error:")
         st.markdown(f"**How to fix it:** {exc.fix}")

@@ -108,7 +108,12 @@ def test_the_district_gap_is_suppressed_when_either_side_is(tiny):
     assert math.isnan(north["mindset_placed_180d_count"])
     assert not north["skills_placement_rate_180d_suppressed"]
     assert north["skills_placement_rate_180d"] == 0.5
-    assert not df["Hexi"]["gap_suppressed"]
+    # Hexi's mindset rate would give 北山's away (the mindset total minus Hexi), so it is hidden
+    # too (complementary suppression), and Hexi's gap with it; its skills rate stays.
+    hexi = df["Hexi"]
+    assert hexi["mindset_placement_rate_180d_suppressed_reason"] == "complementary"
+    assert hexi["gap_suppressed"] and math.isnan(hexi["mindset_placed_180d_count"])
+    assert not hexi["skills_placement_rate_180d_suppressed"]
 
 
 def test_placement_gap_by_district_is_empty_but_well_formed_when_nothing_matches(tiny):
@@ -160,13 +165,14 @@ def test_the_gap_map_diverges_at_zero_in_the_programme_colours(tiny):
 
 def test_suppressed_districts_are_grey_and_listed_and_empty_ones_said_so(gap):
     fig = charts.district_map_chart(gap, SHAPES, "gap", min_cell=2)
-    coloured, suppressed, empty = choropleths(fig)
-    assert list(coloured.locations) == ["Hexi"]
-    assert list(suppressed.locations) == ["北山"]
+    # 北山's gap is suppressed (mindset n = 1) and Hexi's with it (complementary: its mindset
+    # rate would give 北山's away), so no district is coloured.
+    suppressed, empty = choropleths(fig)
+    assert sorted(suppressed.locations) == ["Hexi", "北山"]
     assert suppressed.colorscale[0][1] == charts.SUPPRESSED_COLOR
     assert list(empty.locations) == ["Xishan"] and "No enrollments" in empty.name
     subtitle = fig.layout.title.subtitle.text
-    assert "suppressed (fewer than 2): 北山" in subtitle and "Xishan" in subtitle
+    assert "such a district away): Hexi, 北山" in subtitle and "Xishan" in subtitle
 
 
 def test_the_map_outlines_the_selected_district_on_top(gap):
@@ -196,10 +202,16 @@ def test_without_geojson_districts_are_ranked_as_bars_with_intervals(tiny):
     assert [c[0] for c in bars.customdata] == ["Hexi", "北山"]
 
 
-def test_the_ranked_fallback_leaves_out_and_lists_suppressed_districts(gap):
-    fig = charts.district_ranked_chart(gap, "gap", min_cell=2)
-    assert list(fig.data[0].y) == ["Hexi"]
-    assert "北山" in fig.layout.title.subtitle.text
+def test_the_ranked_fallback_leaves_out_and_lists_suppressed_districts(tiny):
+    con, extract = tiny
+    outcomes = metrics.outcomes_by_district(con, extract, Filters(), min_cell=2)
+    # Skills: 北山 2 followed, Hexi 2 (S3 not followed yet): neither is small, both are drawn.
+    fig = charts.district_ranked_chart(outcomes, "placement_rate_180d", "skills", min_cell=2)
+    assert sorted(fig.data[0].y) == ["Hexi", "北山"]
+    # Mindset: 北山 has 1 (suppressed), so Hexi is hidden beside it (complementary).
+    fig = charts.district_ranked_chart(outcomes, "placement_rate_180d", "mindset", min_cell=2)
+    assert not fig.data
+    assert "would give such a district away" in fig.layout.annotations[0].text
 
 
 def test_the_gap_dot_plot_sorts_by_gap_and_puts_suppressed_districts_last(tiny):
@@ -208,7 +220,8 @@ def test_the_gap_dot_plot_sorts_by_gap_and_puts_suppressed_districts_last(tiny):
     fig = charts.district_gap_chart(gap, min_cell=2, selected=("北山",))
     assert list(fig.layout.yaxis.categoryarray) == ["Hexi", "北山"]
     skills, mindset = fig.data
-    assert list(skills.y) == ["Hexi", "北山"] and list(mindset.y) == ["Hexi"]  # 北山 mindset n = 1
+    # 北山 mindset n = 1, and Hexi's mindset is hidden beside it (complementary suppression).
+    assert list(skills.y) == ["Hexi", "北山"] and len(mindset.y) == 0
     assert "n = 4 skills and 3 mindset" in fig.layout.title.subtitle.text
     assert "▶ 北山" in fig.layout.yaxis.ticktext[1]
 

@@ -60,11 +60,16 @@ def test_outcomes_by_characteristic_suppresses_small_cells_and_their_numerators(
     assert unknown["placement_rate_180d_suppressed"]
     assert math.isnan(unknown["placement_rate_180d"]) and math.isnan(unknown["placed_180d_count"])
     assert unknown["placement_rate_180d_n"] == 1
-    # the median wage of S1 and S4 rests on 2 wages: suppressed; the placement rate on 3: shown.
+    # the median wage of S1 and S4 rests on 2 wages: suppressed. The placement rate of 40-49 rests
+    # on 3, but the skills total minus it would give the unknown band's away: hidden too, with its
+    # numerator (complementary suppression).
     forty = cell(df, "skills", "age_band", "40-49")
     assert forty["median_monthly_wage_suppressed"] and math.isnan(forty["median_monthly_wage_low"])
-    assert forty["placement_rate_180d"] == pytest.approx(1 / 3)
-    assert forty["placement_rate_180d_unreliable"]
+    assert forty["placement_rate_180d_suppressed_reason"] == "complementary"
+    assert math.isnan(forty["placement_rate_180d"]) and math.isnan(forty["placed_180d_count"])
+    # Education has one level (all 4 followed are senior secondary): shown, flagged unreliable.
+    secondary = cell(df, "skills", "education", "senior_secondary")
+    assert secondary["placement_rate_180d"] == 0.5 and secondary["placement_rate_180d_unreliable"]
 
 
 def test_program_gaps_by_characteristic_is_skills_minus_mindset_with_newcombe(tiny):
@@ -196,11 +201,13 @@ def test_outcomes_by_characteristic_chart_leaves_out_suppressed_cells_and_says_s
     con, extract = tiny
     df = metrics.outcomes_by_characteristic(con, extract, Filters(), min_cell=3)
     fig = charts.outcomes_by_characteristic_chart(df, "placement_rate_180d", 3)
-    skills_age = next(t for t in fig.data if t.showlegend is False)
+    skills_age, _, skills_education = [t for t in fig.data if t.showlegend is False][:3]
     assert skills_age.y[0] is None or math.isnan(skills_age.y[0])  # 16-29: S3, nobody followed
-    # 40-49 rests on 3 people: drawn hollow (unreliable, under 30).
-    assert skills_age.marker.color[1] == "white"
-    assert "not drawn: fewer than 3 people" in fig.layout.title.subtitle.text
+    # 40-49 (3 people) is hidden beside "not recorded" (1): complementary suppression.
+    assert skills_age.y[1] is None or math.isnan(skills_age.y[1])
+    # Senior secondary rests on 4 people: drawn hollow (unreliable, under 30).
+    assert skills_education.marker.color[0] == "white"
+    assert "not drawn: suppressed, listed below" in fig.layout.title.subtitle.text
     assert any("unreliable" in (t.name or "") for t in fig.data)
 
 

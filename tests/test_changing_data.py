@@ -1,0 +1,183 @@
+"""Changing data (issue 7): an import replaces the extract under open sessions, and a missing,
+truncated or broken extract gets a page that says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import D, TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
+from reemploy import importer, metrics
+from reemploy.charts import program_label
+from reemploy.db import connect
+from reemploy.extracts import open_extract
+from reemploy.filters import Filters
+
+ROOT = Path(__file__).resolve().parent.parent
+OLD_AS_OF, NEW_AS_OF = D("2002-12-31"), D("2003-06-30")
+# The import rejects a job that starts before its enrollment (J5a in TINY, there to test the
+# queries); it is not an outcome either way.
+OLD_PLACEMENTS = [p for p in TINY_PLACEMENTS if p["placement_id"] != "J5a"]
+# The new extract: the TINY rows and five more skills trainees in 北山, followed to mid-2003.
+NEW_ENROLLMENTS = TINY_ENROLLMENTS + [
+    dict(enrollment_id=f"S1{i}", program_type="skills", district="北山", prior_sector="coal",
+         enrolled_on=D("2002-03-01"), exited_on=D("2002-06-01"), completed=True, cost=900.0)
+    for i in range(5)
+]
+NEW_PLACEMENTS = OLD_PLACEMENTS + [
+    dict(placement_id=f"J1{i}", enrollment_id=f"S1{i}", started_on=D("2002-07-01"), monthly_wage=650.0)
+    for i in range(3)
+]
+
+
+def import_rows(tmp_path: Path, name: str, enrollments, placements, as_of, out: Path) -> None:
+    """`python -m reemploy import` of these rows (written as Parquet inputs) into `out`."""
+    source = write_extract(tmp_path / name, enrollments, placements, as_of)
+    result = importer.import_extract(source / "enrollments.parquet", source / "placements.parquet",
+                                     as_of, out, log=lambda text: None)
+    assert result.exit_code == importer.EXIT_OK, result.report
+
+
+def session(out: Path, monkeypatch, page: str = "dashboard.py") -> AppTest:
+    monkeypatch.setenv("REEMPLOY_DATA", str(out))
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", "1")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    if page != "dashboard.py":
+        at.switch_page(str(ROOT / page))
+    return at.run()
+
+
+def shown_as_of(at: AppTest) -> set[str]:
+    """Every "as of" date a page run prints (sidebar and page captions)."""
+    texts = [c.value for c in at.caption] + [c.value for c in at.sidebar.caption]
+    return {match for text in texts for match in re.findall(r"as of \**(\d{4}-\d{2}-\d{2})", text)}
+
+
+def enrolled_cards(at: AppTest) -> dict[str, int]:
+    """The Overview's "<programme> ... N enrolled" headers."""
+    cards = {}
+    for markdown in at.markdown:
+        match = re.search(r"<b>(.+?)</b><br><small>([\d,]+) enrolled", markdown.value)
+        if match:
+            cards[match.group(1)] = int(match.group(2).replace(",", ""))
+    return cards
+
+
+def test_open_sessions_show_a_new_import_at_their_next_run_and_only_it(tmp_path, monkeypatch):
+    out = tmp_path / "extract"
+    import_rows(tmp_path, "old", TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF, out)
+    overview = session(out, monkeypatch)
+    compare = session(out, monkeypatch, "pages/compare_programs.py")
+    assert shown_as_of(overview) == shown_as_of(compare) == {"2002-12-31"}
+    assert enrolled_cards(overview)["Skills training"] == 5
+
+    import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
+    extract = open_extract(out)
+    summary = metrics.summary(connect(extract), extract, Filters(), 1)
+    for at in (overview.run(), compare.run()):
+        assert not at.exception, at.exception
+        # Every figure of the run comes from the new version: no caption still says the old date.
+        assert shown_as_of(at) == {"2003-06-30"}
+        assert f"{len(NEW_ENROLLMENTS):,} enrollments" in " ".join(c.value for c in at.sidebar.caption)
+    assert enrolled_cards(overview) == {program_label(p): figures["enrolled"]
+                                        for p, figures in summary["programs"].items()}
+    skills = summary["programs"]["skills"]
+    assert f"{skills['placement_rate_180d'] * 100:.1f}%" in [m.value for m in overview.metric]
+    # A page switch after the import lands on the new data too.
+    overview.switch_page(str(ROOT / "pages/districts.py")).run()
+    assert not overview.exception and shown_as_of(overview) == {"2003-06-30"}
+
+
+def test_a_run_pinned_to_the_old_extract_finishes_on_it_after_an_import(tmp_path):
+    # A page run opens the extract once (its version folder, behind the symlink the importer
+    # swaps) and answers every query from it: an import during the run cannot mix versions.
+    out = tmp_path / "extract"
+    import_rows(tmp_path, "old", TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF, out)
+    old = open_extract(out)
+    old_con = connect(old)
+    before = metrics.summary(old_con, old, Filters(), 1)
+    import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
+    assert metrics.summary(old_con, old, Filters(), 1) == before
+    assert metrics.summary(connect(old), old, Filters(), 1) == before  # the files are still there
+    new = open_extract(out)
+    assert new.path != old.path and new.version != old.version and new.as_of == NEW_AS_OF
+
+
+# --------------------------------------------------------------------------- broken extracts
+
+
+def _truncate(path: Path) -> None:
+    data = (path / "placements.parquet").read_bytes()
+    (path / "placements.parquet").write_bytes(data[: len(data) // 2])
+
+
+def _drop_column(path: Path) -> None:
+    table = pq.read_table(path / "enrollments.parquet")
+    pq.write_table(table.drop_columns(["district"]), path / "enrollments.parquet")
+
+
+def _text_dates(path: Path) -> None:
+    table = pq.read_table(path / "enrollments.parquet")
+    column = table.schema.get_field_index("enrolled_on")
+    as_text = pa.array([str(d) for d in table.column("enrolled_on").to_pylist()])
+    pq.write_table(table.set_column(column, "enrolled_on", as_text), path / "enrollments.parquet")
+
+
+def _damage_a_data_page(path: Path) -> None:
+    # Footer intact (the schema still reads), a data page garbled: only reading the rows fails.
+    file = path / "enrollments.parquet"
+    data = bytearray(file.read_bytes())
+    for i in range(200, len(data) // 3):
+        data[i] = (data[i] * 7 + 13) % 256
+    file.write_bytes(bytes(data))
+    assert pq.read_schema(file).names
+
+
+def _no_enrollments(path: Path) -> None:
+    write_extract(path, [], [])
+
+
+def _missing(path: Path) -> None:
+    for file in path.iterdir():
+        file.unlink()
+    path.rmdir()
+
+
+MANY = [dict(row, enrollment_id=f"{row['enrollment_id']}-{i}") for i in range(300) for row in TINY_ENROLLMENTS]
+BROKEN = {
+    "truncated Parquet": (_truncate, "placements.parquet is not a readable Parquet file"),
+    "a missing column": (_drop_column, "lacks the required column(s) district"),
+    "a column of the wrong type": (_text_dates, "the column enrolled_on holds string, not a date"),
+    "a damaged data page": (_damage_a_data_page, "could not be read"),
+    "no enrollments": (_no_enrollments, "holds no enrollments"),
+    "a missing folder": (_missing, "does not exist"),
+}
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/sectors.py"])
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_a_broken_extract_gets_a_page_saying_what_is_wrong_and_how_to_fix_it(tmp_path, monkeypatch, case, page):
+    path = write_extract(tmp_path / "broken", MANY, TINY_PLACEMENTS)
+    damage, problem = BROKEN[case]
+    damage(path)
+    at = session(path, monkeypatch, page)
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and problem in at.error[0].value, [e.value for e in at.error]
+    assert any(m.value.startswith("**How to fix it:**") and "python -m reemploy" in m.value
+               for m in at.markdown)
+    assert not at.get("plotly_chart")  # the page stops there
+
+
+def test_a_repaired_extract_is_used_at_the_next_run_without_a_restart(tmp_path, monkeypatch):
+    path = write_extract(tmp_path / "broken", TINY_ENROLLMENTS, TINY_PLACEMENTS)
+    _truncate(path)
+    at = session(path, monkeypatch)
+    assert at.error
+    write_extract(path, TINY_ENROLLMENTS, TINY_PLACEMENTS)
+    at.run()
+    assert not at.exception and not at.error and shown_as_of(at) == {"2002-12-31"}
