@@ -4,7 +4,8 @@
 -- (one set per characteristic) counts each enrollment once per characteristic, so the levels of
 -- one characteristic add up to the programme's total, without unnesting every row into three
 -- (10M enrollments on two busy cores: 8 s instead of 13 s; the wage lists cost 4-5 s of it).
--- A missing gender or education is its own level 'unknown' (age_band is already 'unknown'
+-- A missing gender or education is its own level 'unknown' (gender_level, education_level in
+-- views/enrollment_outcomes.sql; age_band is already 'unknown'
 -- without a birth year).
 -- The median wage comes with a distribution-free 95% interval: the order statistics at ranks
 -- n/2 -/+ 1.96 * sqrt(n) / 2 of the sorted wages (Conover, Practical Nonparametric Statistics),
@@ -17,8 +18,8 @@ with outcomes as (
     select
         program_type,
         age_band,
-        coalesce(gender, 'unknown') as gender,
-        coalesce(education, 'unknown') as education,
+        gender_level as gender,
+        education_level as education,
         is_followed_180d,
         is_placed_180d,
         is_followed_12m,

@@ -9,8 +9,8 @@ with outcomes as (
     select
         program_type,
         age_band,
-        coalesce(gender, 'unknown') as gender,
-        coalesce(education, 'unknown') as education,
+        gender_level as gender,
+        education_level as education,
         prior_sector,
         district,
         is_followed_180d,

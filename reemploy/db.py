@@ -69,6 +69,12 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_OUTCOMES_COPY = (
+    "copy (select * from enrollment_outcomes order by district, program_type, enrolled_on) "
+    "to {path} (format parquet, compression zstd, row_group_size 250000)"
+)
+
+
 def build_outcomes(extract: Extract) -> Path:
     """Materialise the enrollment_outcomes view (one row per enrollment with its first placement
     and its outcome flags relative to the extract's as_of) as Parquet for this extract version,
@@ -76,9 +82,10 @@ def build_outcomes(extract: Extract) -> Path:
     flags instead of redoing date arithmetic. The version hashes the manifest, which holds as_of,
     so the flags cannot outlive it. Sorted by district and programme so filters skip row groups."""
     view_sql = (VIEWS_DIR / f"{OUTCOMES}.sql").read_text(encoding="utf-8")
-    # The file name carries a hash of the view's text: a file materialised by an older definition
-    # (other columns, other flags) for the same extract version is never read as this one.
-    definition = hashlib.sha256(view_sql.encode("utf-8")).hexdigest()[:12]
+    # The file name carries a hash of the view's text and of how it is written: a file
+    # materialised by an older definition (other columns, other flags, other layout) for the same
+    # extract version is never read as this one.
+    definition = hashlib.sha256((view_sql + _OUTCOMES_COPY).encode("utf-8")).hexdigest()[:12]
     target = derived_dir(extract) / f"{OUTCOMES}-{definition}.parquet"
     if target.is_file():
         return target
@@ -95,10 +102,7 @@ def build_outcomes(extract: Extract) -> Path:
                     {"as_of": extract.as_of})
         con.execute(view_sql)
         # The path is ours (derived_dir), never user text; COPY cannot take it as a parameter.
-        con.execute(
-            "copy (select * from enrollment_outcomes order by district, program_type, enrolled_on) "
-            "to " + _sql_string(str(partial)) + " (format parquet, compression zstd, row_group_size 250000)"
-        )
+        con.execute(_OUTCOMES_COPY.format(path=_sql_string(str(partial))))
     finally:
         con.close()
     os.replace(partial, target)

@@ -105,6 +105,10 @@ select
     placement_sector,
     placement_employer_type,
     placement_monthly_wage,
+    -- Gender and education as levels of a breakdown, a missing value its own level 'unknown'
+    -- (age_band is already 'unknown' without a birth year).
+    coalesce(gender, 'unknown') as gender_level,
+    coalesce(education, 'unknown') as education_level,
     -- The enrollment quarter (cohort) for the trends.
     date_trunc('quarter', enrolled_on)::date as enrolled_quarter,
     exited::utinyint as is_exited,
