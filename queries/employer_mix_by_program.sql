@@ -1,7 +1,8 @@
 -- Employer type of the first job after enrollment (state_owned, collective, private,
--- foreign_funded, self_employed, public_works), counted over first jobs started by $as_of.
+-- foreign_funded, self_employed, public_works), counted over first jobs started by as_of
+-- (is_placed_by_as_of, views/enrollment_outcomes.sql).
 -- Grain: one row per program_type x employer_type that occurs.
--- Parameters: $as_of and the common filters.
+-- Parameters: the common filters.
 select
     program_type,
     placement_employer_type as employer_type,
@@ -9,6 +10,6 @@ select
 from filtered_outcomes(
     $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
 )
-where placed_on <= $as_of
+where is_placed_by_as_of = 1
 group by program_type, placement_employer_type
 order by program_type, placement_employer_type

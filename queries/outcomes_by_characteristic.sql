@@ -4,24 +4,27 @@
 -- (one set per characteristic) counts each enrollment once per characteristic, so the levels of
 -- one characteristic add up to the programme's total, without unnesting every row into three
 -- (10M enrollments on two busy cores: 8 s instead of 13 s; the wage lists cost 4-5 s of it).
--- A missing gender or education is its own level 'unknown' (age_band is already 'unknown'
+-- A missing gender or education is its own level 'unknown' (gender_level, education_level in
+-- views/enrollment_outcomes.sql; age_band is already 'unknown'
 -- without a birth year).
 -- The median wage comes with a distribution-free 95% interval: the order statistics at ranks
 -- n/2 -/+ 1.96 * sqrt(n) / 2 of the sorted wages (Conover, Practical Nonparametric Statistics),
 -- taken here so that no person-level wage leaves DuckDB.
+-- The outcome flags and the wage of first jobs started by as_of are defined in
+-- views/enrollment_outcomes.sql.
 -- Grain: one row per program_type x characteristic x level present under the filters.
--- Parameters: $as_of and the common filters.
+-- Parameters: the common filters.
 with outcomes as (
     select
         program_type,
         age_band,
-        coalesce(gender, 'unknown') as gender,
-        coalesce(education, 'unknown') as education,
-        exited_on is not null and exited_on + 180 <= $as_of as is_observed_180d,
-        placed_on is not null and placed_on <= exited_on + 180 as is_placed_180d,
-        placed_on is not null and placed_on + 365 <= $as_of as is_observed_12m,
-        placement_ended_on is null or placement_ended_on >= placed_on + 365 as is_retained_12m,
-        case when placed_on <= $as_of then placement_monthly_wage end as monthly_wage
+        gender_level as gender,
+        education_level as education,
+        is_followed_180d,
+        is_placed_180d,
+        is_followed_12m,
+        is_retained_12m,
+        monthly_wage_by_as_of as monthly_wage
     from filtered_outcomes(
         $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
     )
@@ -40,10 +43,10 @@ counts_by_characteristic as (
             else education
         end as level,
         count(*) as enrolled_count,
-        count(*) filter (where is_observed_180d) as placement_rate_180d_n,
-        count(*) filter (where is_observed_180d and is_placed_180d) as placed_180d_count,
-        count(*) filter (where is_observed_12m) as retention_12m_n,
-        count(*) filter (where is_observed_12m and is_retained_12m) as retained_12m_count,
+        sum(is_followed_180d)::bigint as placement_rate_180d_n,
+        sum(is_placed_180d)::bigint as placed_180d_count,
+        sum(is_followed_12m)::bigint as retention_12m_n,
+        sum(is_retained_12m)::bigint as retained_12m_count,
         list_sort(list(monthly_wage) filter (where monthly_wage is not null)) as sorted_wages
     from outcomes
     group by grouping sets (

@@ -1,19 +1,20 @@
--- Placement within 180 days of exit (the headline definition) per programme and stratum of who
--- enrolled, for direct standardisation and the balance table. A missing gender or education is
--- its own level 'unknown' (age_band is already 'unknown' without a birth year), so nobody drops
--- out of the adjustment for a blank field.
+-- Placement within 180 days of exit (the headline definition: is_followed_180d and
+-- is_placed_180d, views/enrollment_outcomes.sql) per programme and stratum of who enrolled, for
+-- direct standardisation and the balance table. A missing gender or education is its own level
+-- 'unknown' (age_band is already 'unknown' without a birth year), so nobody drops out of the
+-- adjustment for a blank field.
 -- Grain: one row per program_type x age_band x gender x education x prior_sector x district.
--- Parameters: $as_of and the common filters.
+-- Parameters: the common filters.
 with outcomes as (
     select
         program_type,
         age_band,
-        coalesce(gender, 'unknown') as gender,
-        coalesce(education, 'unknown') as education,
+        gender_level as gender,
+        education_level as education,
         prior_sector,
         district,
-        exited_on is not null and exited_on + 180 <= $as_of as is_followed_180d,
-        placed_on is not null and placed_on <= exited_on + 180 as is_placed_180d
+        is_followed_180d,
+        is_placed_180d
     from filtered_outcomes(
         $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
     )
@@ -26,8 +27,8 @@ select
     prior_sector,
     district,
     count(*) as enrolled_count,
-    count(*) filter (where is_followed_180d) as placement_rate_180d_n,
-    count(*) filter (where is_followed_180d and is_placed_180d) as placed_180d_count
+    sum(is_followed_180d)::bigint as placement_rate_180d_n,
+    sum(is_placed_180d)::bigint as placed_180d_count
 from outcomes
 group by program_type, age_band, gender, education, prior_sector, district
 order by program_type, age_band, gender, education, prior_sector, district

@@ -1,9 +1,10 @@
 -- Where do people go from the sector of the job they lost? First placements (started on or
--- before $as_of) by prior sector, the new job's sector and its employer type, per programme:
--- the flows of the sector Sankey. Small flows are folded in reemploy/metrics.py, not here.
+-- before as_of: is_placed_by_as_of) by prior sector, the new job's sector and its employer type,
+-- per programme: the flows of the sector Sankey. Small flows are folded in reemploy/metrics.py,
+-- not here.
 -- Grain: one row per program_type x prior_sector x placement_sector x placement_employer_type
 -- with at least one first placement.
--- Parameters: $as_of and the common filters.
+-- Parameters: the common filters.
 select
     program_type,
     prior_sector,
@@ -13,7 +14,6 @@ select
 from filtered_outcomes(
     $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
 )
-where placed_on is not null
-  and placed_on <= $as_of
+where is_placed_by_as_of = 1
 group by program_type, prior_sector, placement_sector, placement_employer_type
 order by program_type, prior_sector, placement_sector, placement_employer_type

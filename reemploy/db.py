@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -68,11 +69,24 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_OUTCOMES_COPY = (
+    "copy (select * from enrollment_outcomes order by district, program_type, enrolled_on) "
+    "to {path} (format parquet, compression zstd, row_group_size 250000)"
+)
+
+
 def build_outcomes(extract: Extract) -> Path:
-    """Materialise the enrollment_outcomes view (one row per enrollment with its first placement)
-    as Parquet for this extract version, once; every question then scans that file instead of
-    joining placements again. Sorted by district and programme so filters skip row groups."""
-    target = derived_dir(extract) / f"{OUTCOMES}.parquet"
+    """Materialise the enrollment_outcomes view (one row per enrollment with its first placement
+    and its outcome flags relative to the extract's as_of) as Parquet for this extract version,
+    once; every question then scans that file instead of joining placements again and sums the
+    flags instead of redoing date arithmetic. The version hashes the manifest, which holds as_of,
+    so the flags cannot outlive it. Sorted by district and programme so filters skip row groups."""
+    view_sql = (VIEWS_DIR / f"{OUTCOMES}.sql").read_text(encoding="utf-8")
+    # The file name carries a hash of the view's text and of how it is written: a file
+    # materialised by an older definition (other columns, other flags, other layout) for the same
+    # extract version is never read as this one.
+    definition = hashlib.sha256((view_sql + _OUTCOMES_COPY).encode("utf-8")).hexdigest()[:12]
+    target = derived_dir(extract) / f"{OUTCOMES}-{definition}.parquet"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -83,12 +97,12 @@ def build_outcomes(extract: Extract) -> Path:
         # which lets DuckDB stream the join with less memory.
         con.execute("set preserve_insertion_order = false")
         _register_tables(con, extract)
-        con.execute((VIEWS_DIR / f"{OUTCOMES}.sql").read_text(encoding="utf-8"))
+        # The view's as_of-dependent flags read as_of from this one-row table, bound as a value.
+        con.execute("create temp table build_as_of as select $as_of::date as as_of",
+                    {"as_of": extract.as_of})
+        con.execute(view_sql)
         # The path is ours (derived_dir), never user text; COPY cannot take it as a parameter.
-        con.execute(
-            "copy (select * from enrollment_outcomes order by district, program_type, enrolled_on) "
-            "to " + _sql_string(str(partial)) + " (format parquet, compression zstd, row_group_size 250000)"
-        )
+        con.execute(_OUTCOMES_COPY.format(path=_sql_string(str(partial))))
     except BaseException:
         # A damaged extract fails half-way; each page run retries, so leave nothing behind.
         partial.unlink(missing_ok=True)
@@ -96,6 +110,9 @@ def build_outcomes(extract: Extract) -> Path:
     finally:
         con.close()
     os.replace(partial, target)
+    for stale in target.parent.glob(f"{OUTCOMES}*.parquet"):
+        if stale != target:  # an older definition's file for this version
+            stale.unlink(missing_ok=True)
     _remove_old_versions(target.parent.parent, keep=target.parent.name)
     return target
 

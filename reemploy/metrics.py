@@ -7,6 +7,8 @@ definitions (data/README.md, Metrics) are applied once, the same way everywhere.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 
 import duckdb
 import numpy as np
@@ -404,8 +406,32 @@ def employer_mix(
                           extra={"employer_share": ["placement_count"]})
 
 
+# The strata counts feed both the adjusted difference and the balance table, which a page (and the
+# meeting pack) shows together: remember the last few so the one query answers both. Keyed by the
+# extract's folder and version and the filters, so a new extract or import never reuses them;
+# clear_memo() forgets them (the benchmark measures every interaction cold).
+_STRATA_MEMO: OrderedDict = OrderedDict()
+_STRATA_MEMO_SIZE = 8
+_STRATA_LOCK = threading.Lock()
+
+
+def clear_memo() -> None:
+    with _STRATA_LOCK:
+        _STRATA_MEMO.clear()
+
+
 def _strata(con, extract, filters) -> pd.DataFrame:
-    return run_query(con, "placement_180d_by_program_and_stratum", query_params(extract, filters))
+    key = (str(extract.path), extract.version, filters)
+    with _STRATA_LOCK:
+        if key in _STRATA_MEMO:
+            _STRATA_MEMO.move_to_end(key)
+            return _STRATA_MEMO[key].copy()
+    df = run_query(con, "placement_180d_by_program_and_stratum", query_params(extract, filters))
+    with _STRATA_LOCK:
+        _STRATA_MEMO[key] = df
+        while len(_STRATA_MEMO) > _STRATA_MEMO_SIZE:
+            _STRATA_MEMO.popitem(last=False)
+    return df.copy()
 
 
 def adjusted_placement_difference(

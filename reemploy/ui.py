@@ -118,6 +118,7 @@ def _load(metric, path, version, filters, cell, options) -> pd.DataFrame:
 def clear_query_cache() -> None:
     """Forget every cached figure (the benchmark measures them cold)."""
     _load.clear()
+    metrics.clear_memo()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
