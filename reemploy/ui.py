@@ -251,9 +251,12 @@ def restore_filters(current_page: str, raw_query: dict, parsed) -> list[str]:
 
 def remember_filters(current_page: str, filters: Filters, raw_query: dict) -> None:
     """Keep this run's filters for the next page and write them into the address bar."""
+    first_run = FILTER_MEMORY not in st.session_state
     st.session_state[FILTER_MEMORY] = {"page": current_page, "values": _widget_values(filters)}
     wanted = filters.to_query_params()
-    if {key: values for key, values in raw_query.items()} != wanted:
+    # On a session's first run the address is always rewritten: Streamlit silently drops a query
+    # string it finds too long, so an empty raw_query does not prove the address bar is clean.
+    if first_run or raw_query != wanted:
         st.query_params.from_dict(wanted)
 
 
