@@ -77,10 +77,12 @@ def peak_rss_mb() -> float:
 
 
 def _instrument_metrics(timings: list[float]):
-    """Wrap every public function of reemploy.metrics so top-level calls add their duration."""
+    """Wrap every public function of reemploy.metrics so top-level calls add their duration;
+    returns a function that puts the originals back."""
     from reemploy import metrics
 
     depth = [0]
+    originals = {}
 
     def wrap(function):
         @functools.wraps(function)
@@ -99,41 +101,57 @@ def _instrument_metrics(timings: list[float]):
     for name in dir(metrics):
         value = getattr(metrics, name)
         if callable(value) and getattr(value, "__module__", "") == metrics.__name__ and not name.startswith("_"):
+            originals[name] = value
             setattr(metrics, name, wrap(value))
+
+    def restore() -> None:
+        for name, value in originals.items():
+            setattr(metrics, name, value)
+
+    return restore
 
 
 def run_pages(data_dir: str, interactions: list[dict]) -> dict:
-    """Per page, the time its figures took under each interaction, with Streamlit caches cold."""
+    """Per page, the time its figures took under each interaction, with the query cache cold."""
     import os
 
     from streamlit.testing.v1 import AppTest
 
     from reemploy import ui
 
+    previous_data = os.environ.get("REEMPLOY_DATA")
     os.environ["REEMPLOY_DATA"] = data_dir
     timings: list[float] = []
-    _instrument_metrics(timings)
+    restore = _instrument_metrics(timings)
     pages: dict[str, list[float]] = {}
     errors = []
-    for page, label, _ in ui.PAGES:
-        samples = pages.setdefault(label, [])
-        for params in interactions:
-            # Cold query results; the connection and the per-version catalogue stay warm, as on
-            # a server that has answered anyone since the extract arrived.
-            ui.clear_query_cache()
-            at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
-            for key, values in params.items():
-                at.query_params[key] = values
-            at.run()
-            if page != "dashboard.py":
-                at.switch_page(str(REPO_ROOT / page))
+    try:
+        for page, label, _ in ui.PAGES:
+            samples = pages.setdefault(label, [])
+            for params in interactions:
+                # Cold query results; the connection and the per-version catalogue stay warm, as
+                # on a server that has answered anyone since the extract arrived.
                 ui.clear_query_cache()
-                timings.clear()
+                at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
+                for key, values in params.items():
+                    at.query_params[key] = values
                 at.run()
-            if at.exception:
-                errors.append({"page": label, "params": params, "error": str(at.exception[0].value)[:300]})
-            samples.append(sum(timings) * 1000)
-            timings.clear()
+                if page != "dashboard.py":
+                    at.switch_page(str(REPO_ROOT / page))
+                    ui.clear_query_cache()
+                    timings.clear()
+                    at.run()
+                if at.exception:
+                    errors.append({"page": label, "params": params,
+                                   "error": str(at.exception[0].value)[:300]})
+                samples.append(sum(timings) * 1000)
+                timings.clear()
+    finally:
+        restore()
+        if previous_data is None:
+            os.environ.pop("REEMPLOY_DATA", None)
+        else:
+            os.environ["REEMPLOY_DATA"] = previous_data
     return {"pages": {label: percentiles(s) for label, s in pages.items()}, "errors": errors,
             "peak_rss_mb": peak_rss_mb()}
 
@@ -195,6 +213,62 @@ def run_pandas(data_dir: str, interactions: list[dict]) -> dict:
     return {"load_s": round(load_seconds, 1), **percentiles(samples), "peak_rss_mb": peak_rss_mb()}
 
 
+# --- the browser side -----------------------------------------------------------------------------
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def run_browser(data_dir: str, district: str, chromium: str = "/usr/bin/chromium") -> dict:
+    """Seconds from `streamlit run` to the first chart drawn in Chromium, and from choosing a
+    district to the redrawn chart (Streamlit's status widget gone, the title's n changed)."""
+    import os
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        env={**os.environ, "REEMPLOY_DATA": data_dir},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            page.goto(f"http://127.0.0.1:{port}/")
+            chart = page.locator('[data-testid="stPlotlyChart"] .g-gtitle').first
+            chart.wait_for(timeout=60_000)
+            cold_start = time.perf_counter() - started
+            subtitle = page.locator('[data-testid="stPlotlyChart"] .g-gtitle').first.text_content()
+            changed = time.perf_counter()
+            page.get_by_role("combobox", name="District").click()
+            page.get_by_role("option", name=district, exact=True).click()
+            page.keyboard.press("Escape")
+            page.wait_for_url(f"**district=**", timeout=60_000)
+            page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+            page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+            redraw = time.perf_counter() - changed
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"cold_start_to_first_chart_s": round(cold_start, 2),
+            "filter_change_redrawn_s": round(redraw, 2), "first_chart_title": subtitle}
+
+
 # --- orchestration ---------------------------------------------------------------------------------
 
 
@@ -212,7 +286,8 @@ def _child(side: str, data_dir: str, interactions: list[dict]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool = False) -> dict:
+def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool = False,
+                  browser: bool = False) -> dict:
     """Generate the sample if needed, run both sides and return the report."""
     from reemploy.db import build_outcomes, connect
     from reemploy.metrics import filter_catalogue
@@ -239,6 +314,8 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
         "peak_rss_mb": pages["peak_rss_mb"],
         "errors": pages["errors"],
     }
+    if browser:
+        report["browser"] = run_browser(str(data_dir), catalogue["districts"][0])
     if not skip_pandas:
         pandas = _child("pandas", str(data_dir), params)
         slowest = max(page["p95_ms"] for page in pages["pages"].values())
@@ -257,6 +334,10 @@ def format_report(report: dict) -> str:
         pandas = report["pandas"]
         lines.append(f"pandas way: p95 {pandas['p95_ms']:,.0f} ms, peak memory {pandas['peak_rss_mb']:,.0f} MB, "
                      f"load {pandas['load_s']} s; speed-up at p95 (slowest page): {report['speedup_p95']}x")
+    if "browser" in report:
+        browser = report["browser"]
+        lines.append(f"browser: first chart {browser['cold_start_to_first_chart_s']} s after the "
+                     f"server started; a filter change redrawn in {browser['filter_change_redrawn_s']} s")
     if report["errors"]:
         lines.append(f"{len(report['errors'])} page run(s) raised an exception: see the JSON")
     return "\n".join(lines)

@@ -138,7 +138,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from reemploy import bench
 
     data = Path(args.data) if args.data else REPO_ROOT / "bench" / f"extract-{args.enrollments}"
-    report = bench.run_benchmark(args.enrollments, data, args.interactions, args.skip_pandas)
+    report = bench.run_benchmark(args.enrollments, data, args.interactions, args.skip_pandas,
+                                 args.browser)
     print(bench.format_report(report))
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -263,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", metavar="FILE.json", help="also write the report as JSON")
     bench.add_argument("--skip-pandas", action="store_true",
                        help="leave out the pandas comparison (it needs several GB at 10M)")
+    bench.add_argument("--browser", action="store_true",
+                       help="also time the first chart and a filter change in Chromium")
     bench.set_defaults(handler=_cmd_bench)
 
     load = commands.add_parser("loadtest", help="concurrent sessions against a local server")

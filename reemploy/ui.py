@@ -20,7 +20,7 @@ import streamlit as st
 from reemploy import export, metrics, pack
 from reemploy import formatting as fmt
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
-from reemploy.charts import program_color, program_label
+from reemploy.charts import level_label, program_color, program_label
 from reemploy.db import connect
 from reemploy.extracts import (
     DEFAULT_DATA_DIR,
@@ -52,14 +52,20 @@ PAGES = (
     ("pages/meeting_pack.py", "Meeting pack", ":material/slideshow:"),
 )
 
-# Bound widgets show the contract's codes, because Streamlit writes the shown text into the URL
-# and links must use the same codes as the CLI (--program skills).
 WIDGET_HELP = {
     "district": "District of the enrollment.",
     "sector": "The sector of the job the person lost.",
-    "program": "skills = vocational courses; mindset = job-choice, job-search motivation and "
-               "self-employment courses; combined = both; none = registered job seekers without "
-               "training (the comparison group).",
+    "program": "Skills training: vocational courses. Mindset training: job-choice concepts, "
+               "job-search motivation and self-employment courses. Combined: both. No training: "
+               "registered job seekers without training (the comparison group).",
+}
+# The widgets hold the contract's codes (the URL and the CLI use them: ?program=skills); people
+# read labels.
+WIDGET_LABELS = {
+    "program": program_label,
+    "gender": lambda code: level_label("gender", code),
+    "age": lambda code: level_label("age_band", code),
+    "education": lambda code: level_label("education", code),
 }
 
 
@@ -185,15 +191,19 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
             ("program", "Programme", PROGRAM_TYPES),
         )
         for key, label, values in widgets:
-            st.multiselect(label, values, key=key, placeholder="All", help=WIDGET_HELP.get(key))
+            st.multiselect(label, values, key=key, placeholder="All", help=WIDGET_HELP.get(key),
+                           format_func=WIDGET_LABELS.get(key, str))
         st.date_input("Enrolled from", value=None, min_value=low, max_value=extract.as_of,
                       key="from", format="YYYY-MM-DD")
         st.date_input("Enrolled to", value=None, min_value=low, max_value=extract.as_of,
                       key="to", format="YYYY-MM-DD")
         with st.expander("Who: gender, age, education"):
-            st.multiselect("Gender", GENDERS, key="gender", placeholder="All")
-            st.multiselect("Age band", AGE_BANDS + ("unknown",), key="age", placeholder="All")
-            st.multiselect("Education", EDUCATION_LEVELS, key="education", placeholder="All")
+            st.multiselect("Gender", GENDERS, key="gender", placeholder="All",
+                           format_func=WIDGET_LABELS["gender"])
+            st.multiselect("Age band", AGE_BANDS + ("unknown",), key="age", placeholder="All",
+                           format_func=WIDGET_LABELS["age"])
+            st.multiselect("Education", EDUCATION_LEVELS, key="education", placeholder="All",
+                           format_func=WIDGET_LABELS["education"])
         st.button("Clear filters", on_click=clear_filters, key="sidebar_clear",
                   icon=":material/filter_alt_off:")
         st.caption(f"Data as of **{extract.as_of.isoformat()}** · "

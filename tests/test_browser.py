@@ -173,7 +173,7 @@ def test_the_first_session_after_a_server_start_keeps_its_filters_on_its_first_i
         page = context.new_page()
         page.goto(f"{fresh.url}/?district={DISTRICT}")
         page.locator(CHART).first.wait_for()
-        _choose(page, "Programme", "skills")
+        _choose(page, "Programme", "Skills training")  # shown label; the URL keeps the code
         page.wait_for_url("**program=skills**")
         assert f"district={DISTRICT}" in page.url
         expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")

@@ -1,0 +1,42 @@
+"""The benchmark's own logic: the interactions it replays and how it summarises them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reemploy import bench, ui
+
+CATALOGUE = {"districts": ("Anqiao", "Baitang", "Chunlin"), "sectors": ("coal mining", "textiles")}
+AS_OF = dt.date(2002, 12, 31)
+
+
+def test_interactions_are_the_same_for_the_same_seed_and_mix_broad_narrow_and_empty():
+    first = bench.random_interactions(CATALOGUE, AS_OF, 20)
+    assert first == bench.random_interactions(CATALOGUE, AS_OF, 20)
+    assert {} in first  # broad: no filter at all
+    assert any("district" in p and "sector" in p for p in first)  # narrow
+    assert any(p.get("from") == p.get("to") == [AS_OF.isoformat()] for p in first)  # empty
+    for params in first:
+        assert set(params.get("district", [])) <= set(CATALOGUE["districts"])
+        if "from" in params:
+            assert params["from"][0] <= params["to"][0] <= AS_OF.isoformat()
+
+
+def test_percentiles_of_known_samples():
+    summary = bench.percentiles([float(v) for v in range(1, 101)])
+    assert summary == {"p50_ms": 50.5, "p95_ms": 95.0, "max_ms": 100.0}
+
+
+def test_every_page_is_timed_without_errors_on_a_tiny_extract(tiny_extract):
+    report = bench.run_pages(str(tiny_extract), [{}, {"district": ["北山"]}])
+    assert list(report["pages"]) == [label for _, label, _ in ui.PAGES]
+    assert report["errors"] == []
+    assert report["pages"]["Overview"]["max_ms"] > 0
+
+
+def test_the_report_names_every_page_and_the_pandas_comparison():
+    report = {"enrollments": 10, "interactions": 1, "peak_rss_mb": 1.0, "errors": [],
+              "pages": {"Overview": {"p50_ms": 1.0, "p95_ms": 2.0, "max_ms": 3.0}},
+              "pandas": {"p95_ms": 20.0, "peak_rss_mb": 2.0, "load_s": 0.1}, "speedup_p95": 10.0}
+    text = bench.format_report(report)
+    assert "Overview" in text and "speed-up at p95" in text
