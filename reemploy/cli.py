@@ -6,6 +6,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -170,7 +171,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_loadtest(args: argparse.Namespace) -> int:
-    import os
     import socket
     import subprocess
     import time
@@ -284,3 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     except ExtractError as exc:
         print(f"error: {exc.problem}\n{exc.fix}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `summary | head` closed the pipe: not an error of ours. Point stdout at devnull so
+        # Python's exit flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
