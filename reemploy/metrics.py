@@ -144,7 +144,6 @@ COHORT_MEASURES = {
     "placement_rate_180d": ("placed_180d_count", "is_complete"),
     "placement_rate_365d": ("placed_365d_count", "is_complete_365d"),
 }
-COHORT_NUMERATORS = {measure: [successes] for measure, (successes, _) in COHORT_MEASURES.items()}
 COHORT_RATES = {measure: successes for measure, (successes, _) in COHORT_MEASURES.items()}
 
 

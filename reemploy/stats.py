@@ -159,26 +159,6 @@ def km_median(km: pd.DataFrame) -> float | None:
     return float(hit.min())
 
 
-def km_survival_at(km: pd.DataFrame, day) -> float:
-    """Survival probability at ``day`` read off the step function.
-
-    1.0 before the first row; the value of the last row on or before ``day`` otherwise.
-    Beyond the last observed day the curve is unknown, so NaN (unless it already reached 0);
-    NaN for an empty table.
-    """
-    if km.empty:
-        return np.nan
-    km = km.sort_values("day")
-    days = km["day"].to_numpy()
-    surv = km["survival"].to_numpy(dtype=float)
-    if day < days[0]:
-        return 1.0
-    if day > days[-1] and surv[-1] > 0:
-        return np.nan
-    i = np.searchsorted(days, day, side="right") - 1
-    return float(surv[i])
-
-
 def logrank_test(groups: pd.DataFrame) -> tuple[float, float]:
     """Log-rank test from aggregated counts; returns ``(chi2, p_value)`` with k - 1 df.
 

@@ -15,7 +15,6 @@ from reemploy.stats import (
     balance_table,
     kaplan_meier,
     km_median,
-    km_survival_at,
     logrank_test,
     newcombe_difference,
     suppress,
@@ -232,19 +231,6 @@ def test_km_median_counts_a_curve_exactly_at_one_half():
 def test_km_median_is_none_when_survival_never_reaches_one_half():
     km = kaplan_meier([1, 2], [1, 1], [5, 3])
     assert km_median(km) is None
-
-
-def test_km_survival_at_reads_the_step_function():
-    km = kaplan_meier([2, 4, 6], [1, 1, 0], [0, 0, 2])  # S = 3/4, 1/2, 1/2
-    assert km_survival_at(km, 0) == 1.0
-    assert km_survival_at(km, 2) == 0.75
-    assert km_survival_at(km, 3) == 0.75
-    assert km_survival_at(km, 5) == 0.5
-    assert km_survival_at(km, 6) == 0.5
-    assert np.isnan(km_survival_at(km, 7))  # beyond follow-up
-
-
-# --------------------------------------------------------------------------- log-rank
 
 
 def test_logrank_test_matches_hand_calculation():
