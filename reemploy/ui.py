@@ -418,7 +418,8 @@ KPI_METRICS = (
 def _kpi_value(row, column: str, kind: str, cell: int) -> tuple[str, str]:
     n = row.get(f"{column}_n", 0)
     if row.get(f"{column}_suppressed", False):
-        return fmt.suppressed_text(cell), f"n = {int(n):,}"
+        # The card is narrow: the word alone, the rule in the caption under it.
+        return "suppressed", f"{fmt.suppressed_text(cell)} · n = {int(n):,}"
     value = row.get(column)
     if kind == "rate":
         text = fmt.percent(value)

@@ -100,3 +100,12 @@ def test_a_broken_extract_shows_what_is_wrong_not_a_traceback(tmp_path, monkeypa
     at = app(broken, monkeypatch)
     assert not at.exception
     assert "not valid JSON" in at.error[0].value
+
+
+def test_overview_says_suppressed_where_a_denominator_is_below_the_threshold(tiny_extract,
+                                                                              monkeypatch):
+    # The tiny extract has fewer than 10 people per programme: every rate is suppressed.
+    at = app(tiny_extract, monkeypatch, min_cell=10)
+    assert {m.value for m in at.metric} == {"suppressed"}
+    assert any("suppressed (n < 10)" in c.value for c in at.caption)
+    assert not any("%" in m.value for m in at.metric)
