@@ -195,7 +195,7 @@ def reemployment_curve_chart(curves: pd.DataFrame, logrank: pd.DataFrame, min_ce
         )
     risk_days = [d for d in (CURVE_DAYS_SHORT if last_day <= 730 else CURVE_DAYS_LONG)
                  if d <= last_day]
-    for program, label in labels:
+    for program, _ in labels:
         part = curves[curves["program_type"] == program].sort_values("day")
         counts = [_at_risk_on(part, d) for d in risk_days]
         fig.add_trace(

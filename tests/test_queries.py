@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 
@@ -10,7 +9,7 @@ from reemploy.db import connect, load_sql, query_names, query_params, run_query,
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
-from conftest import AS_OF, D, write_extract
+from conftest import D, write_extract
 
 
 @pytest.fixture
