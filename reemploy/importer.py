@@ -618,6 +618,17 @@ def _quoted(r: str) -> str:
     return f"'''' || coalesce(left({r}, 60), '') || ''''"
 
 
+def _work_table(prefix: str, table: str) -> str:
+    """The name of an import working table (checked_enrollments, bad_lines_placements ...).
+
+    Table names cannot be bound as parameters, so they are spliced into SQL; this is the one
+    place that does it, and it accepts only the contract's own table names, never input text.
+    """
+    if table not in TABLES:
+        raise ValueError(f"not a contract table: {table!r}")
+    return f"{prefix}_{table}"
+
+
 def rules_for(table: str, as_of: dt.date) -> list[Rule]:
     """The row-level rules of a table, in the order their reasons are listed.
 
@@ -767,7 +778,7 @@ class _Validator:
 
     def _data_row(self, table: str, k: str) -> str:
         """SQL for the source data row of parsed row `k`: malformed lines before it shift it."""
-        if not self.con.execute(f"select count(*) from bad_lines_{table}").fetchone()[0]:
+        if not self._count(_work_table("bad_lines", table)):
             return k
         return (
             f"({k} + (select count(*) from (select row - row_number() over (order by row) as good_before "
@@ -849,17 +860,22 @@ class _Validator:
         )
 
     def _rejected_keys(self, table: str) -> str:
+        checked = _work_table("checked", table)  # also vouches for `table` below
         return (
-            f"select _k from checked_{table} where not ok "
+            f"select _k from {checked} where not ok "
             f"union select _k from set_reasons where tbl = '{table}'"
         )
+
+    def _count(self, relation: str) -> int:
+        """Rows in a working table or subquery built by this module (see _work_table)."""
+        return self.con.execute("select count(*) from " + relation).fetchone()[0]
 
     def explain_rejected(self, table: str) -> None:
         """Pass 2, over the rejected rows only: original columns, data row, rule bits, reasons."""
         source = self.sources[table]
         rules = self.rules[table]
         raw_columns = [f"c{i}" for i in range(len(source.header))]
-        if not self.con.execute(f"select count(*) from ({self._rejected_keys(table)})").fetchone()[0]:
+        if not self._count(f"({self._rejected_keys(table)})"):
             columns = ", ".join(f"{c} varchar" for c in raw_columns)
             self.con.execute(
                 f"create table rejected_{table} (data_row bigint, {columns}, bits ubigint, reason varchar)"
@@ -900,15 +916,16 @@ class _Validator:
     def count(self, table: str) -> TableResult:
         """read = accepted + rejected, rejected rows per reason, and the first few rejections."""
         rules = self.rules[table]
-        parsed = self.con.execute(f"select count(*) from checked_{table}").fetchone()[0]
-        bad_lines = self.con.execute(f"select count(*) from bad_lines_{table}").fetchone()[0]
-        rejected = self.con.execute(f"select count(*) from rejected_{table}").fetchone()[0]
+        parsed = self._count(_work_table("checked", table))
+        bad_lines = self._count(_work_table("bad_lines", table))
+        rejected = self._count(_work_table("rejected", table))
         result = TableResult(read=parsed + bad_lines, rejected=rejected)
         result.accepted = result.read - result.rejected
         by_reason: dict[str, int] = {}
         if rejected:
             sums = ", ".join(f"sum(((bits >> {i}) & 1)::bigint)" for i in range(len(rules)))
-            counts = self.con.execute(f"select {sums} from rejected_{table}").fetchone()
+            counts = self.con.execute(
+                "select " + sums + " from " + _work_table("rejected", table)).fetchone()
             by_reason.update({rule.label: int(n) for rule, n in zip(rules, counts) if n})
         for label, n in self.con.execute(
             "select label, count(distinct _k) from set_reasons where tbl = ? group by label", [table]
@@ -1152,7 +1169,7 @@ def _prepare(source: Source, con, mappings: dict, encoding: str | None, work: Pa
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
     # In memory, spilling to the staging folder beyond the limit: cheaper than a database file.
     con = duckdb.connect(":memory:")
-    con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("set memory_limit = " + _sql_string(DUCKDB_MEMORY_LIMIT))  # a constant of ours
     con.execute("set temp_directory = ?", [str(work / "spill")])
     con.execute("set enable_progress_bar = false")
     con.execute("set preserve_insertion_order = true")

@@ -33,9 +33,10 @@ def imported_extract(tmp_path: Path, as_of="2002-12-31") -> Path:
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"copy (from '{source}/enrollments.parquet') to '{tmp_path}/e.csv' (header)")
-    con.execute(f"copy (select * replace (case when placement_id = 'J8' then 'X1' else enrollment_id end "
-                f"as enrollment_id) from '{source}/placements.parquet') to '{tmp_path}/p.csv' (header)")
+    con.read_parquet(str(source / "enrollments.parquet")).write_csv(str(tmp_path / "e.csv"), header=True)
+    con.read_parquet(str(source / "placements.parquet")).project(
+        "* replace (case when placement_id = 'J8' then 'X1' else enrollment_id end as enrollment_id)"
+    ).write_csv(str(tmp_path / "p.csv"), header=True)
     out = tmp_path / "extract"
     code = cli.main(["import", "--enrollments", str(tmp_path / "e.csv"), "--placements",
                      str(tmp_path / "p.csv"), "--as-of", as_of, "--out", str(out), "--quiet"])

@@ -49,8 +49,8 @@ def sample(tmp_path_factory):
 @pytest.fixture(scope="module")
 def con(sample):
     c = duckdb.connect()
-    c.execute(f"create view e as select * from read_parquet('{sample / 'enrollments.parquet'}')")
-    c.execute(f"create view p as select * from read_parquet('{sample / 'placements.parquet'}')")
+    c.read_parquet(str(sample / "enrollments.parquet")).create_view("e")
+    c.read_parquet(str(sample / "placements.parquet")).create_view("p")
     # first placement per enrollment, joined to its enrollment
     c.execute(
         """
@@ -175,10 +175,10 @@ def test_schema_matches_the_contract_exactly(sample, name, columns):
 
 
 def test_duckdb_reads_the_contract_types(sample):
-    described = duckdb.sql(f"describe select * from '{sample / 'enrollments.parquet'}'").fetchall()
-    assert {r[0]: r[1] for r in described} == {c: t for c, (t, _) in ENROLLMENT_COLUMNS.items()}
-    described = duckdb.sql(f"describe select * from '{sample / 'placements.parquet'}'").fetchall()
-    assert {r[0]: r[1] for r in described} == {c: t for c, (t, _) in PLACEMENT_COLUMNS.items()}
+    for table, columns in (("enrollments", ENROLLMENT_COLUMNS), ("placements", PLACEMENT_COLUMNS)):
+        relation = duckdb.read_parquet(str(sample / f"{table}.parquet"))
+        described = dict(zip(relation.columns, (str(t) for t in relation.types)))
+        assert described == {c: t for c, (t, _) in columns.items()}
 
 
 def test_codes_are_within_their_domains(con):
@@ -241,9 +241,10 @@ def test_training_spells_are_consistent(con):
               or enrolled_on < date '1998-01-01' or enrolled_on > date '{AS_OF}'"""
     ).fetchone()[0]
     assert bad == 0
-    trained = "program_type <> 'none'"
-    assert con.execute(f"select count(*) from e where {trained} and ((completed is null) <> (exited_on is null))").fetchone() == (0,)
-    assert con.execute(f"select count(*) from e where {trained} and (provider is null or cost <= 0)").fetchone() == (0,)
+    assert con.execute("select count(*) from e where program_type <> 'none' "
+                       "and ((completed is null) <> (exited_on is null))").fetchone() == (0,)
+    assert con.execute("select count(*) from e where program_type <> 'none' "
+                       "and (provider is null or cost <= 0)").fetchone() == (0,)
     none_rows = con.execute(
         """select count(*), count(*) filter (where exited_on = enrolled_on and completed is null and provider is null
                                              and cost = 0 and program_name = 'No training (registered job seeker)')
