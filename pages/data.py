@@ -66,7 +66,7 @@ else:
         files = [counts["rejected_file"] for counts in report["tables"].values() if counts.get("rejected_file")]
         st.caption(
             "The rejected rows, with every original column and all their reasons, are in "
-            + ", ".join(f"`{folder / f}`" for f in files)
+            + ", ".join(f"`{folder}/{f}`" for f in files)
             + ". They are not shown here because they are individual records."
         )
     with st.expander("Source files"):
@@ -80,5 +80,6 @@ st.markdown(
     "listed, not silently dropped. The rules are in `data/README.md`, section “Importing”."
 )
 st.code(IMPORT_COMMAND, language="bash")
-st.caption(f"Extract folder: `{folder}`" + (f" (now `{extract.path.name}`)" if extract.path != folder else "")
+st.caption(f"Extract folder: `{folder}`"
+           + (f" (now `{extract.path.name}`)" if not extract.url and extract.path != folder else "")
            + f". Warn when older than {freshness.limit} days (set {provenance.STALE_DAYS_ENV_VAR}).")

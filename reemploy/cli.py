@@ -190,7 +190,7 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard.py"),
              "--server.port", str(port), "--server.address", "127.0.0.1"],
-            env={**os.environ, "REEMPLOY_DATA": str(extract.path)},
+            env={**os.environ, "REEMPLOY_DATA": extract.location},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         url, pid = f"http://127.0.0.1:{port}", server.pid

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from reemploy.extracts import REPO_ROOT, Extract, ExtractError
+from reemploy.extracts import REPO_ROOT, Extract, ExtractError, remote_filesystem
 from reemploy.filters import Filters
 
 QUERIES_DIR = REPO_ROOT / "queries"
@@ -41,6 +41,15 @@ def sql_parameters(sql: str) -> set[str]:
     """The $names a query binds (comments included: harmless, since unused names are dropped)."""
     body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     return set(_PARAMETER.findall(body))
+
+
+def _new_connection(extract: Extract) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(database=":memory:")
+    if extract.url:
+        # Without the httpfs extension (not installable for this DuckDB here, docs/scaling.md)
+        # DuckDB reads s3:// and https:// through the fsspec filesystem registered here.
+        con.register_filesystem(remote_filesystem(extract.url))
+    return con
 
 
 def _register_tables(con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
@@ -91,7 +100,7 @@ def build_outcomes(extract: Extract) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    con = duckdb.connect(database=":memory:")
+    con = _new_connection(extract)
     try:
         # Order inside the file is set by the ORDER BY; insertion order needs no preserving,
         # which lets DuckDB stream the join with less memory.
@@ -135,10 +144,10 @@ def connect(extract: Extract) -> duckdb.DuckDBPyConnection:
         outcomes = build_outcomes(extract)
     except duckdb.Error as exc:
         raise ExtractError(
-            f"The extract in {extract.path} could not be read: "
+            f"The extract in {extract.location} could not be read: "
             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
         ) from exc
-    con = duckdb.connect(database=":memory:")
+    con = _new_connection(extract)
     _register_tables(con, extract)
     con.read_parquet(str(outcomes)).create_view(OUTCOMES)
     con.execute((VIEWS_DIR / "filtered_outcomes.sql").read_text(encoding="utf-8"))

@@ -6,7 +6,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +21,10 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data" / "extracts"
 DATA_ENV_VAR = "REEMPLOY_DATA"
 MANIFEST = "manifest.json"
 GEOJSON = "districts.geojson"
+# Small files a remote extract may carry besides its tables; copied to its local working folder so
+# the map and the Data page read them as they do for a local extract.
+REMOTE_SIDE_FILES = (GEOJSON, "import-report.json")
+REMOTE_WORK_DIR = "reemploy-remote"
 
 
 class ExtractError(Exception):
@@ -39,13 +45,23 @@ class ExtractError(Exception):
 
 @dataclass(frozen=True)
 class Extract:
-    """An opened extract: where its files are, its as_of date and a version for cache keys."""
+    """An opened extract: where its files are, its as_of date and a version for cache keys.
+
+    For an extract at a URL (s3://bucket/extract, https://host/extract), `url` is that address,
+    `files` are URLs DuckDB reads in place, and `path` is a local working folder holding copies
+    of its small side files and its derived table."""
 
     path: Path
     as_of: dt.date
     version: str
     manifest: dict
     files: dict[str, tuple[str, ...]]
+    url: str | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the extract lives, as given to open_extract: its URL, else its folder."""
+        return self.url or str(self.path)
 
     @property
     def geojson_path(self) -> Path | None:
@@ -53,17 +69,27 @@ class Extract:
         return candidate if candidate.is_file() else None
 
 
-def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The extract folder: an explicit path, else $REEMPLOY_DATA, else data/extracts."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if os.environ.get(DATA_ENV_VAR):
-        return Path(os.environ[DATA_ENV_VAR]).expanduser()
+def is_remote(location: str | os.PathLike) -> bool:
+    """True for an extract addressed by URL (s3://..., https://...) rather than a local folder."""
+    return isinstance(location, str) and "://" in location
+
+
+def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path | str:
+    """The extract folder: an explicit path, else $REEMPLOY_DATA, else data/extracts. A URL is
+    returned as it is (see docs/scaling.md)."""
+    chosen = explicit or os.environ.get(DATA_ENV_VAR)
+    if chosen and is_remote(str(chosen)):
+        return str(chosen).rstrip("/")
+    if chosen:
+        return Path(chosen).expanduser()
     return DEFAULT_DATA_DIR
 
 
-def is_empty(path: Path) -> bool:
-    """True when the folder is missing or holds no extract at all (first start)."""
+def is_empty(path: Path | str) -> bool:
+    """True when the folder is missing or holds no extract at all (first start); never for a URL,
+    which is only read (open_extract says what is missing there)."""
+    if is_remote(path):
+        return False
     return not path.exists() or not any(
         (path / name).exists()
         for name in (MANIFEST, "enrollments.parquet", "enrollments", "placements.parquet")
@@ -91,6 +117,11 @@ def _read_as_of(root: Path) -> tuple[dict, dt.date, bytes]:
     if not manifest_path.is_file():
         raise ExtractError(f"The extract in {root} has no {MANIFEST} (it must give the as_of date).")
     raw = manifest_path.read_bytes()
+    manifest, as_of = _parse_manifest(raw, manifest_path)
+    return manifest, as_of, raw
+
+
+def _parse_manifest(raw: bytes, manifest_path) -> tuple[dict, dt.date]:
     try:
         manifest = json.loads(raw.decode("utf-8"))
         as_of = dt.date.fromisoformat(str(manifest["as_of"]))
@@ -100,7 +131,7 @@ def _read_as_of(root: Path) -> tuple[dict, dt.date, bytes]:
         raise ExtractError(f'{manifest_path} has no "as_of" date (YYYY-MM-DD).') from exc
     except ValueError as exc:
         raise ExtractError(f'{manifest_path} has an invalid "as_of" date: {manifest["as_of"]!r}.') from exc
-    return manifest, as_of, raw
+    return manifest, as_of
 
 
 # Contract type -> the Arrow types a query can use as that type, and how to name it.
@@ -130,12 +161,16 @@ def _check_types(table: str, file: str, schema: pa.Schema) -> None:
                                f"({kind}) as the contract says.", RETYPE_FIX)
 
 
-def _check_schema(table: str, files: tuple[str, ...]) -> None:
+def _check_schema(table: str, files: tuple[str, ...], filesystem=None) -> None:
     # Reading only the footer of one file is cheap and catches truncated or foreign files
     # before a page runs its first query.
     for file in files[:1] + files[-1:]:
         try:
-            schema = pq.read_schema(file)
+            if filesystem is None:
+                schema = pq.read_schema(file)
+            else:
+                with filesystem.open(file, "rb") as handle:
+                    schema = pq.read_schema(handle)
         except Exception as exc:  # pyarrow raises several types for broken files
             raise ExtractError(f"{file} is not a readable Parquet file ({exc}).") from exc
         # Hive partition folders (district=X/) carry their column in the path, not the file.
@@ -153,6 +188,8 @@ def open_extract(path: str | os.PathLike) -> Extract:
     # An imported extract is a symlink to a versioned folder (reemploy.importer.publish). Resolving
     # it here pins this Extract, its connection and its caches to one version, even when the next
     # import swaps the symlink while a page is running.
+    if is_remote(str(path)):
+        return _open_remote(str(path).rstrip("/"))
     root = Path(path).resolve()
     if not root.is_dir():
         raise ExtractError(f"The extract folder {root} does not exist.")
@@ -166,6 +203,95 @@ def open_extract(path: str | os.PathLike) -> Extract:
             stat = os.stat(file)
             digest.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return Extract(root, as_of, digest.hexdigest()[:16], manifest, files)
+
+
+def remote_filesystem(url: str):
+    """The fsspec filesystem that reads this URL, for pyarrow here and for DuckDB
+    (`con.register_filesystem`, reemploy.db). This DuckDB has no httpfs extension on this
+    machine (docs/scaling.md), so s3:// goes through s3fs and http(s):// through fsspec's HTTP
+    filesystem; credentials and endpoints come from the usual AWS_* environment variables."""
+    try:
+        import fsspec
+    except ImportError as exc:
+        raise ExtractError(
+            f"Reading an extract at {url} needs fsspec (and s3fs for s3://).",
+            "Install them with `python -m pip install -r requirements-scale.txt`.") from exc
+    try:
+        if url.split("://", 1)[0] in ("http", "https"):
+            return _http_filesystem_class()()
+        return fsspec.core.url_to_fs(url)[0]
+    except (ImportError, ValueError) as exc:
+        raise ExtractError(f"No filesystem can read {url} ({exc}).",
+                           "Install them with `python -m pip install -r requirements-scale.txt`.") from exc
+
+
+@lru_cache(maxsize=1)
+def _http_filesystem_class():
+    from email.utils import parsedate_to_datetime
+
+    from fsspec.implementations.http import HTTPFileSystem
+
+    class ModifiedHTTPFileSystem(HTTPFileSystem):
+        # DuckDB 2.0.1 asks a registered filesystem when a file was modified; fsspec's HTTP
+        # filesystem does not say ("http: modified() is not implemented"), the header does.
+        def modified(self, path):
+            header = self.info(path).get("Last-Modified")
+            if not header:
+                raise NotImplementedError(f"{path}: the server sends no Last-Modified header")
+            return parsedate_to_datetime(header)
+
+    return ModifiedHTTPFileSystem
+
+
+def _open_remote(url: str) -> Extract:
+    # The same checks as for a folder, through the URL's filesystem. Tables stay where they are
+    # (DuckDB reads them with range requests); the manifest is parsed in memory and the small
+    # side files are copied to a local working folder, where the derived table is written too.
+    fs = remote_filesystem(url)
+    fs.invalidate_cache()  # a listing cached by an earlier open would hide a re-published extract
+    root = fs._strip_protocol(url)
+    manifest_path = f"{url}/{MANIFEST}"
+    try:
+        raw = fs.cat_file(f"{root}/{MANIFEST}")
+    except FileNotFoundError:
+        raise ExtractError(f"The extract at {url} has no {MANIFEST} (it must give the as_of date).") from None
+    except OSError as exc:
+        raise ExtractError(f"The extract at {url} cannot be reached ({exc}).") from exc
+    manifest, as_of = _parse_manifest(raw, manifest_path)
+    files = {table: _remote_table_files(fs, url, root, table) for table in TABLES}
+    for table, table_files in files.items():
+        _check_schema(table, table_files, fs)
+    digest = hashlib.sha256(raw)
+    for table_files in files.values():
+        for file in table_files:
+            # ukey hashes what the store says of the object (size, ETag, Last-Modified).
+            digest.update(f"{file}:{fs.ukey(fs._strip_protocol(file))}".encode())
+    work = Path(tempfile.gettempdir()) / REMOTE_WORK_DIR / hashlib.sha256(url.encode()).hexdigest()[:16]
+    work.mkdir(parents=True, exist_ok=True)
+    for name in REMOTE_SIDE_FILES:
+        local = work / name
+        try:
+            data = fs.cat_file(f"{root}/{name}")
+        except FileNotFoundError:
+            local.unlink(missing_ok=True)
+            continue
+        partial = local.with_name(f".{name}.{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, local)
+    return Extract(work, as_of, digest.hexdigest()[:16], manifest, files, url=url)
+
+
+def _remote_table_files(fs, url: str, root: str, table: str) -> tuple[str, ...]:
+    single = f"{root}/{table}.parquet"
+    if fs.isfile(single):
+        return (f"{url}/{table}.parquet",)
+    # A folder of files needs a store that lists (S3 does; a plain web server does not).
+    found = sorted(p for p in fs.find(f"{root}/{table}") if p.endswith(".parquet"))
+    if found:
+        return tuple(f"{url}/{p[len(root) + 1:]}" for p in found)
+    raise ExtractError(
+        f"The extract at {url} has no {table} table: expected {table}.parquet or a folder "
+        f"{table}/ of Parquet files.")
 
 
 def recorded_min_cell(extract: Extract) -> int | None:

@@ -101,13 +101,13 @@ class Session:
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        return _connection(str(self.extract.path), self.extract.version)
+        return _connection(self.extract.location, self.extract.version)
 
     def load(self, metric: str, filters: Filters | None = None, **options) -> pd.DataFrame:
         """A cached metrics.<metric>(con, extract, filters, min_cell, **options) result."""
         return _load(
             metric,
-            str(self.extract.path),
+            self.extract.location,
             self.extract.version,
             filters or self.filters,
             self.min_cell,
@@ -149,8 +149,8 @@ def load_extract() -> Extract:
         extract = open_extract(path)
         # Connecting reads every row once (db.connect), so a file damaged inside fails here,
         # with this page, rather than in the first query a page runs. Cached: once per version.
-        if not _catalogue(str(extract.path), extract.version)["profile"]["enrollment_count"]:
-            raise ExtractError(f"The extract in {extract.path} holds no enrollments: there is "
+        if not _catalogue(extract.location, extract.version)["profile"]["enrollment_count"]:
+            raise ExtractError(f"The extract in {extract.location} holds no enrollments: there is "
                                "nothing to count.")
         return extract
     except ExtractError as exc:
@@ -171,7 +171,7 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
     "district") a click on it sets; see apply_chart_selection.
     """
     extract = load_extract()
-    info = _catalogue(str(extract.path), extract.version)
+    info = _catalogue(extract.location, extract.version)
     options = filter_options_from(info["catalogue"])
     for chart_key, filter_key in (chart_filters or {}).items():
         apply_chart_selection(chart_key, filter_key, options[URL_KEYS[filter_key]])
@@ -356,7 +356,7 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
         "filters": filters.describe(),
         "suppression": f"rates and medians with fewer than {session.min_cell} people are blank; "
                        "the note column says which and why",
-        "extract": str(session.extract.path.name),
+        "extract": session.extract.location.rstrip("/").rsplit("/", 1)[-1],
     }
     images = fig is not None and _images_available()
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
@@ -557,7 +557,7 @@ def district_shapes(session: Session) -> dict | None:
 
 def extract_profile(session: Session) -> dict:
     """Row counts and date span of the whole extract (metrics.extract_profile), cached."""
-    return _catalogue(str(session.extract.path), session.extract.version)["profile"]
+    return _catalogue(session.extract.location, session.extract.version)["profile"]
 
 
 def program_legend(descriptions: dict[str, str]) -> None:
