@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from reemploy import db, metrics  # noqa: E402
 from reemploy.cli import main  # noqa: E402
-from reemploy.extracts import ExtractError, open_extract  # noqa: E402
+from reemploy.extracts import ExtractError, open_extract, remote_filesystem  # noqa: E402
 from reemploy.filters import Filters  # noqa: E402
 from tests.conftest import AS_OF, D, TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract  # noqa: E402
 
@@ -118,6 +118,8 @@ def test_an_s3_extract_keeps_its_url_and_lists_its_tables_there(tiny_on_s3):
                              "placements": (f"{tiny_on_s3}/placements.parquet",)}
     # The derived table is written on this machine, never to the store.
     assert db.build_outcomes(extract).is_relative_to(extract.path)
+    # DuckDB fetches the byte ranges it asks for, without s3fs's 50 MB read-ahead.
+    assert remote_filesystem(tiny_on_s3).default_cache_type == "none"
 
 
 def test_the_headline_figures_from_s3_are_the_hand_worked_ones(tiny_on_s3):
