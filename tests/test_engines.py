@@ -1,21 +1,22 @@
-"""The same questions on another engine over the same Parquet files: Apache DataFusion, the query
-engine that Ballista distributes (Ballista itself has no wheel to install here; docs/scaling.md).
+"""The same questions on other engines over the same Parquet files: Apache DataFusion, the query
+engine that Ballista distributes (Ballista itself has no wheel to install here), and Apache Spark
+in local mode (docs/scaling.md).
 
-Both engines read the enrollment_outcomes Parquet that reemploy.db.build_outcomes materialises,
+Every engine reads the enrollment_outcomes Parquet that reemploy.db.build_outcomes materialises,
 and the extract's own enrollments and placements files. The one DuckDB-only construct every
 question uses, the filtered_outcomes table macro, is expanded into a subquery with the same
 conditions; the questions' SQL is otherwise run as it is, with the same values bound.
-Needs `pip install -r requirements-scale.txt` (datafusion); skips without.
+DataFusion needs `pip install -r requirements-scale.txt`, Spark `pip install -r
+requirements-spark.txt` and Java 17 or newer; each part skips, saying so, without them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import shutil
 
 import pytest
-
-datafusion = pytest.importorskip("datafusion",
-                                 reason="datafusion not installed (pip install -r requirements-scale.txt)")
 
 from reemploy import db  # noqa: E402
 from reemploy.extracts import open_extract  # noqa: E402
@@ -26,7 +27,7 @@ MACRO_CALL = re.compile(
     r"filtered_outcomes\(\s*\$districts,\s*\$sectors,\s*\$programs,\s*\$date_from,\s*\$date_to,"
     r"\s*\$genders,\s*\$age_bands,\s*\$educations\s*\)")
 # queries/views/filtered_outcomes.sql with DataFusion's name for list_contains.
-FILTERED_OUTCOMES = """(
+DATAFUSION_FILTERED_OUTCOMES = """(
     select *
     from enrollment_outcomes
     where ($districts is null or array_has($districts, district))
@@ -38,13 +39,35 @@ FILTERED_OUTCOMES = """(
       and ($age_bands is null or array_has($age_bands, age_band))
       and ($educations is null or array_has($educations, education))
 )"""
-# The questions that need more than the macro expanded on DataFusion 55, and why. The test
-# checks they still fail, so this list (and docs/scaling.md) stays true.
-NEEDS_DIALECT_CHANGES = {
+# Spark SQL: array_contains, and NULL parameters given their type in the text (Spark accepts only
+# literals and array() as parameter values, not a typed NULL). on_spark writes $name as :name.
+SPARK_FILTERED_OUTCOMES = """(
+    select *
+    from enrollment_outcomes
+    where ($districts is null or array_contains(cast($districts as array<string>), district))
+      and ($sectors is null or array_contains(cast($sectors as array<string>), prior_sector))
+      and ($programs is null or array_contains(cast($programs as array<string>), program_type))
+      and ($date_from is null or enrolled_on >= cast($date_from as date))
+      and ($date_to is null or enrolled_on <= cast($date_to as date))
+      and ($genders is null or array_contains(cast($genders as array<string>), gender))
+      and ($age_bands is null or array_contains(cast($age_bands as array<string>), age_band))
+      and ($educations is null or array_contains(cast($educations as array<string>), education))
+)"""
+# The questions that need more than the macro expanded, and why. The tests check they still
+# fail, so these lists (and docs/scaling.md) stay true.
+DATAFUSION_NEEDS_DIALECT_CHANGES = {
     "outcomes_by_characteristic":
         "DuckDB list functions: list() aggregate, list_sort, list_median, 1-based list indexing",
     "wage_at_placement_by_program":
         "quantile_cont(x, [fractions]) returning a list; DataFusion's percentile_cont takes one fraction",
+}
+SPARK_NEEDS_DIALECT_CHANGES = {
+    "outcomes_by_characteristic":
+        "DuckDB list functions: list() aggregate, list_sort, list_median (Spark: collect_list, array_sort)",
+    "placement_rate_by_program_and_horizon":
+        "unnest($horizons_days::integer[]) (Spark: explode(cast(:horizons_days as array<int>)))",
+    "wage_at_placement_by_program":
+        "the [0.10, 0.25, ...] list literal (Spark: array(...); its percentile takes an array)",
 }
 FILTER_SETS = {
     "all": Filters(),
@@ -55,29 +78,38 @@ FILTER_SETS = {
 }
 
 
-def portable_sql(name: str) -> str:
+def portable_sql(name: str, filtered_outcomes: str = DATAFUSION_FILTERED_OUTCOMES) -> str:
     """queries/<name>.sql with the filtered_outcomes macro call expanded."""
     sql = db.load_sql(name)
     assert MACRO_CALL.search(sql) or "filtered_outcomes" not in sql, name
-    return MACRO_CALL.sub(FILTERED_OUTCOMES, sql)
+    return MACRO_CALL.sub(filtered_outcomes, sql)
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory):
-    """A DuckDB connection as the app makes it and a DataFusion context over the same files."""
+def duckdb_side(tmp_path_factory):
+    """The tiny extract and a DuckDB connection over it as the app makes it."""
     extract = open_extract(write_extract(tmp_path_factory.mktemp("engines") / "tiny",
                                          TINY_ENROLLMENTS, TINY_PLACEMENTS))
     duck = db.connect(extract)
+    yield extract, duck
+    duck.close()
+
+
+@pytest.fixture(scope="module")
+def engines(duckdb_side):
+    """The DuckDB side and a DataFusion context over the same files."""
+    datafusion = pytest.importorskip(
+        "datafusion", reason="datafusion not installed (pip install -r requirements-scale.txt)")
+    extract, duck = duckdb_side
     fusion = datafusion.SessionContext()
     fusion.register_parquet("enrollment_outcomes", str(db.build_outcomes(extract)))
     for table, files in extract.files.items():
         fusion.register_parquet(table, files[0])
-    yield extract, duck, fusion
-    duck.close()
+    return extract, duck, fusion
 
 
 def on_duckdb(engines, name: str, params: dict) -> tuple[list, list]:
-    _, duck, _ = engines
+    duck = engines[1]
     sql = db.load_sql(name)
     cursor = duck.cursor()
     try:
@@ -88,7 +120,7 @@ def on_duckdb(engines, name: str, params: dict) -> tuple[list, list]:
 
 
 def on_datafusion(engines, name: str, params: dict) -> tuple[list, list]:
-    _, _, fusion = engines
+    fusion = engines[2]
     sql = portable_sql(name)
     table = fusion.sql(sql, param_values={k: params[k] for k in db.sql_parameters(sql)}).to_arrow_table()
     return [tuple(table.column_names)], [tuple(row.values()) for row in table.to_pylist()]
@@ -99,7 +131,7 @@ def on_datafusion(engines, name: str, params: dict) -> tuple[list, list]:
 def test_each_question_gives_the_same_rows_on_datafusion_or_says_why_not(engines, name, filters):
     extract = engines[0]
     params = db.query_params(extract, filters, horizons_days=[90, 180, 365, 30])
-    if name in NEEDS_DIALECT_CHANGES:
+    if name in DATAFUSION_NEEDS_DIALECT_CHANGES:
         with pytest.raises(Exception, match="(?i)planning|function"):
             on_datafusion(engines, name, params)
         return
@@ -118,3 +150,53 @@ def test_the_representative_questions_have_rows_to_compare(engines):
     assert by_program["skills"]["median_monthly_wage"] == 650.0
     header, rows = on_datafusion(engines, "placement_rate_by_district", params)
     assert ("北山", "skills") in {(row[0], row[1]) for row in rows}
+
+
+@pytest.fixture(scope="module")
+def spark(duckdb_side, tmp_path_factory):
+    """The DuckDB side and a Spark session in local mode (two worker threads) over the same files."""
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark not installed (pip install -r requirements-spark.txt)")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java 17 or newer (apt-get install -y default-jre-headless)")
+    from pyspark.sql import SparkSession
+
+    extract, duck = duckdb_side
+    session = (SparkSession.builder.master("local[2]").appName("reemploy-engines")
+               .config("spark.ui.enabled", "false")
+               .config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.driver.host", "127.0.0.1")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    session.read.parquet(str(db.build_outcomes(extract))).createOrReplaceTempView("enrollment_outcomes")
+    for table, files in extract.files.items():
+        session.read.parquet(*files).createOrReplaceTempView(table)
+    yield extract, duck, session
+    session.stop()
+
+
+def on_spark(spark, name: str, params: dict) -> tuple[list, list]:
+    from pyspark.sql import functions as F
+
+    session = spark[2]
+    sql = portable_sql(name, SPARK_FILTERED_OUTCOMES)
+    args = {key: F.array(*map(F.lit, value)) if isinstance(value, list) else F.lit(value)
+            for key, value in params.items() if key in db.sql_parameters(sql)}
+    result = session.sql(re.sub(r"\$([a-z_][a-z0-9_]*)", r":\1", sql), args=args)
+    return [tuple(result.columns)], [tuple(row) for row in result.collect()]
+
+
+# Only rows are collected (no pandas conversion), so pandas 3 is not a concern here.
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.parametrize("filters", [FILTER_SETS["all"], FILTER_SETS["period and programmes"]],
+                         ids=["all", "period and programmes"])
+@pytest.mark.parametrize("name", db.query_names())
+def test_each_question_gives_the_same_rows_on_spark_or_says_why_not(spark, name, filters):
+    params = db.query_params(spark[0], filters, horizons_days=[90, 180, 365, 30])
+    if name in SPARK_NEEDS_DIALECT_CHANGES:
+        with pytest.raises(Exception, match="UNRESOLVED_ROUTINE|PARSE_SYNTAX_ERROR"):
+            on_spark(spark, name, params)
+        return
+    assert on_spark(spark, name, params) == on_duckdb(spark, name, params)
