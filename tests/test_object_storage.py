@@ -3,7 +3,7 @@
 DuckDB's httpfs extension cannot be installed for DuckDB 2.0.1 on this machine (docs/scaling.md),
 so DuckDB reads s3:// and http:// through fsspec (s3fs), registered on its connection. The store
 is moto's S3-compatible server on 127.0.0.1, started here; nothing leaves the machine.
-Needs `pip install -r requirements-scale.txt` (fsspec, s3fs) and moto[server]; skips without.
+Needs `pip install -r requirements-scale.txt` (fsspec, s3fs, moto, flask); skips without.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("fsspec", reason="fsspec not installed (pip install -r requirements-scale.txt)")
 s3fs = pytest.importorskip("s3fs", reason="s3fs not installed (pip install -r requirements-scale.txt)")
 moto_server = pytest.importorskip("moto.server",
-                                  reason="moto[server] not installed (pip install 'moto[server]')")
+                                  reason="moto not installed (pip install -r requirements-scale.txt)")
 boto3 = pytest.importorskip("boto3", reason="boto3 not installed (it comes with moto)")
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
