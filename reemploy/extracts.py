@@ -245,6 +245,11 @@ def _http_filesystem_class():
                 raise NotImplementedError(f"{path}: the server sends no Last-Modified header")
             return parsedate_to_datetime(header)
 
+        # fsspec takes files behind a URL to never change and keys them by the URL alone; the
+        # extract's version must change when a file is replaced, so key by size, ETag, date.
+        def ukey(self, path):
+            return hashlib.sha256(str(sorted(self.info(path).items())).encode()).hexdigest()
+
     return ModifiedHTTPFileSystem
 
 

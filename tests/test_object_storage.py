@@ -172,6 +172,15 @@ def test_replacing_an_object_on_s3_gives_a_new_version_and_new_answers(store, tm
     assert placed["placed_180d_count"].sum() == 0
 
 
+def test_replacing_a_file_behind_an_http_url_gives_a_new_version(store, tmp_path):
+    endpoint, client = store
+    upload(client, write_extract(tmp_path / "v1", TINY_ENROLLMENTS, TINY_PLACEMENTS), "web", public=True)
+    before = open_extract(f"{endpoint}/{BUCKET}/web")
+    client.upload_file(str(write_extract(tmp_path / "v2", TINY_ENROLLMENTS, []) / "placements.parquet"),
+                       BUCKET, "web/placements.parquet", ExtraArgs={"ACL": "public-read"})
+    assert open_extract(f"{endpoint}/{BUCKET}/web").version != before.version
+
+
 def test_a_url_without_a_manifest_says_what_is_missing(store):
     with pytest.raises(ExtractError, match="has no manifest.json"):
         open_extract(f"s3://{BUCKET}/nothing-here")
