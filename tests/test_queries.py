@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from reemploy.db import connect, load_sql, query_names, query_params, run_query, sql_parameters
+from reemploy import metrics
+from reemploy.db import connect, derived_dir, load_sql, query_names, query_params, run_query, sql_parameters
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
@@ -90,6 +91,23 @@ def test_headline_by_program_applies_each_filter(tiny, filters, expected):
     assert dict(zip(df["program_type"], df["enrolled_count"])) == expected
 
 
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        # The fixture holds 5 skills, 4 mindset and 1 untrained enrollments; the same filters
+        # select the same people as the headline counts above.
+        (Filters(), {"skills": 5, "mindset": 4, "none": 1}),
+        (Filters(districts=("北山",)), {"skills": 2, "mindset": 1}),  # S1, S2 and M1
+        (Filters(sectors=("coal",)), {"skills": 2}),
+        (Filters(districts=("Nowhere",)), {}),
+    ],
+)
+def test_enrollment_count_by_program_counts_what_the_filters_select(tiny, filters, expected):
+    con, extract = tiny
+    df = run_query(con, "enrollment_count_by_program", query_params(extract, filters))
+    assert dict(zip(df["program_type"], df["enrolled_count"])) == expected
+
+
 def test_time_to_placement_counts_events_and_censoring_at_as_of(tiny):
     con, extract = tiny
     df = run_query(con, "time_to_placement_by_program", query_params(extract, Filters()))
@@ -130,6 +148,29 @@ def test_extract_profile_counts_rows_and_dates(tiny):
     assert (row["enrollment_count"], row["person_count"], row["placement_count"]) == (10, 10, 8)
     assert row["first_enrolled_on"].date() == D("2000-06-01")
     assert row["last_enrolled_on"].date() == D("2002-10-01")
+
+
+def test_the_extract_catalogue_is_counted_once_per_version_and_read_back_the_same(tiny, monkeypatch):
+    con, extract = tiny
+    first = metrics.extract_catalogue(con, extract)
+    assert first["profile"]["person_count"] == 10
+    assert first["catalogue"]["districts"] == ("Hexi", "北山")
+
+    def no_query(*args, **kwargs):
+        raise AssertionError("asked DuckDB again")
+
+    monkeypatch.setattr(metrics, "run_query", no_query)
+    again = metrics.extract_catalogue(con, extract)
+    assert again == first
+    assert again["profile"]["first_enrolled_on"].date() == D("2000-06-01")
+
+
+def test_a_damaged_catalogue_file_is_counted_again(tiny):
+    con, extract = tiny
+    first = metrics.extract_catalogue(con, extract)
+    (stored,) = derived_dir(extract).glob("catalogue-*.json")
+    stored.write_text("{not json", encoding="utf-8")
+    assert metrics.extract_catalogue(con, extract) == first
 
 
 def test_every_query_file_has_a_test():
