@@ -68,11 +68,11 @@ def km_medians(durations: pd.DataFrame, group: str = "program_type") -> pd.DataF
     """Median days to placement per group (None when the curve never reaches 0.5) and its n."""
     rows = []
     for value, part in durations.groupby(group, sort=False):
-        km = stats.kaplan_meier(part["days"], part["events"], part["censored"])
         rows.append(
             {
                 group: value,
-                "median_days_to_placement": stats.km_median(km),
+                "median_days_to_placement": stats.km_median_days(
+                    part["days"].to_numpy(), part["events"].to_numpy(), part["censored"].to_numpy()),
                 "median_days_to_placement_n": int(part["events"].sum() + part["censored"].sum()),
             }
         )

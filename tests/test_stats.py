@@ -15,6 +15,7 @@ from reemploy.stats import (
     balance_table,
     kaplan_meier,
     km_median,
+    km_median_days,
     logrank_test,
     newcombe_difference,
     suppress,
@@ -231,6 +232,18 @@ def test_km_median_counts_a_curve_exactly_at_one_half():
 def test_km_median_is_none_when_survival_never_reaches_one_half():
     km = kaplan_meier([1, 2], [1, 1], [5, 3])
     assert km_median(km) is None
+
+
+@pytest.mark.parametrize("days, events, censored", [
+    (HAND_DAYS, HAND_EVENTS, HAND_CENSORED),
+    ([1, 2, 3, 4], [1, 1, 1, 1], [0, 0, 0, 0]),
+    ([1, 2], [1, 1], [5, 3]),
+    ([5, 1, 5, 3], [2, 0, 1, 4], [0, 3, 1, 0]),  # unsorted, a day repeated
+    ([], [], []),
+])
+def test_km_median_days_is_the_median_of_the_full_curve(days, events, censored):
+    km = kaplan_meier(days, events, censored)
+    assert km_median_days(days, events, censored) == (km_median(km) if not km.empty else None)
 
 
 def test_logrank_test_matches_hand_calculation():
