@@ -518,6 +518,24 @@ def test_outcomes_by_characteristic_median_interval_uses_order_statistics(tmp_pa
             row["median_monthly_wage_high"]) == (13.0, 7.0, 19.0)
 
 
+def test_outcomes_by_characteristic_reads_order_statistics_of_repeated_wages(tmp_path):
+    # 16 wages, sorted: 100 x3 (ranks 1-3), 150 x3 (4-6), 200 x2 (7-8), 250 x4 (9-12),
+    # 300 x4 (13-16); 3 more people have no job and no wage. n = 16, even: the median is the
+    # mean of ranks 8 and 9, (200 + 250) / 2 = 225. Interval ranks floor(8 - 0.98 * 4) = 4 -> 150
+    # and ceil(1 + 8 + 3.92) = 13 -> 300.
+    wages = [100] * 3 + [150] * 3 + [200] * 2 + [250] * 4 + [300] * 4
+    enrollments = [dict(enrollment_id=f"E{i}", program_type="skills", enrolled_on=D("2001-01-01"),
+                        exited_on=D("2001-02-01"), completed=True) for i in range(1, 20)]
+    placements = [dict(placement_id=f"J{i}", enrollment_id=f"E{i}", started_on=D("2001-03-01"),
+                       monthly_wage=float(wage)) for i, wage in enumerate(wages, start=1)]
+    extract = open_extract(write_extract(tmp_path / "wages", enrollments, placements))
+    df = run_query(connect(extract), "outcomes_by_characteristic", query_params(extract, Filters()))
+    row = df[df["characteristic"] == "gender"].iloc[0]
+    assert (row["enrolled_count"], row["median_monthly_wage_n"]) == (19, 16)
+    assert (row["median_monthly_wage"], row["median_monthly_wage_low"],
+            row["median_monthly_wage_high"]) == (225.0, 150.0, 300.0)
+
+
 def test_outcomes_by_characteristic_applies_the_district_filter_with_chinese_name(tiny):
     con, extract = tiny
     df = run_query(con, "outcomes_by_characteristic",
