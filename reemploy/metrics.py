@@ -510,22 +510,15 @@ def adjusted_placement_difference(
     first, second = COMPARED_PROGRAMS
     result = stats.adjusted_difference(strata, "placement_rate_180d_n", "placed_180d_count",
                                        "program_type", STRATA_COLUMNS, first, second)
-    values = ["placement_rate_180d_n", "placed_180d_count"]
-    wide = (strata[strata["program_type"].isin(COMPARED_PROGRAMS)]
-            .groupby([*STRATA_COLUMNS, "program_type"])[values].sum()
-            .unstack("program_type", fill_value=0)
-            .reindex(columns=pd.MultiIndex.from_product([values, COMPARED_PROGRAMS]), fill_value=0))
-    n = {p: wide[("placement_rate_180d_n", p)] for p in COMPARED_PROGRAMS}
-    x = {p: int(wide[("placed_180d_count", p)].sum()) for p in COMPARED_PROGRAMS}
-    common = (n[first] > 0) & (n[second] > 0)
-    raw = stats.newcombe_difference(x[first], n[first].sum(), x[second], n[second].sum())
+    raw = stats.newcombe_difference(result["treated_x"], result["treated_n"],
+                                    result["control_x"], result["control_n"])
     rows = [
         {
             "estimate": "raw",
             f"{first}_rate": result["raw_treated"],
             f"{second}_rate": result["raw_control"],
-            f"{first}_n": int(n[first].sum()),
-            f"{second}_n": int(n[second].sum()),
+            f"{first}_n": int(result["treated_n"]),
+            f"{second}_n": int(result["control_n"]),
             "difference": raw[0],
             "difference_low": raw[1],
             "difference_high": raw[2],
@@ -536,8 +529,8 @@ def adjusted_placement_difference(
             "estimate": "adjusted",
             f"{first}_rate": result["adjusted_treated"],
             f"{second}_rate": result["adjusted_control"],
-            f"{first}_n": int(n[first][common].sum()),
-            f"{second}_n": int(n[second][common].sum()),
+            f"{first}_n": int(result["treated_n_common"]),
+            f"{second}_n": int(result["control_n_common"]),
             "difference": result["adjusted_difference"],
             "difference_low": result["adjusted_low"],
             "difference_high": result["adjusted_high"],

@@ -257,7 +257,9 @@ def adjusted_difference(df: pd.DataFrame, outcome_n: str, outcome_x: str, group_
 
     Returns a dict with ``raw_treated, raw_control, raw_difference, adjusted_treated,
     adjusted_control, adjusted_difference, adjusted_low, adjusted_high, excluded_share``
-    (share of the pooled denominator outside common support) and ``strata_used``.
+    (share of the pooled denominator outside common support), ``strata_used``, and the sums
+    ``treated_n, control_n, treated_x, control_x`` (all strata) and ``treated_n_common,
+    control_n_common`` (common support).
     This is an "adjusted difference", not an effect: it only removes the listed composition.
     """
     wide = _two_group_table(df, [outcome_n, outcome_x], group_col, strata_cols, treated, control)
@@ -282,6 +284,12 @@ def adjusted_difference(df: pd.DataFrame, outcome_n: str, outcome_x: str, group_
             "adjusted_high": np.nan,
             "excluded_share": excluded,
             "strata_used": int(common.sum()),
+            "treated_n": float(n1.sum()),
+            "control_n": float(n0.sum()),
+            "treated_x": float(x1.sum()),
+            "control_x": float(x0.sum()),
+            "treated_n_common": float(n1[common].sum()),
+            "control_n_common": float(n0[common].sum()),
         }
         if not common.any():
             return result

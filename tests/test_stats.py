@@ -335,6 +335,10 @@ def test_adjusted_difference_drops_strata_without_common_support_and_reports_the
     assert r["adjusted_difference"] == pytest.approx(-0.05)
     assert r["excluded_share"] == pytest.approx(0.2)
     assert r["strata_used"] == 2
+    # Sums: skills 80 + 20 + 50 people (64 + 6 + 5 placed), 100 of them in common support;
+    # mindset 20 + 80 (17 + 28), all in common support.
+    assert (r["treated_n"], r["treated_x"], r["treated_n_common"]) == (150, 75, 100)
+    assert (r["control_n"], r["control_x"], r["control_n_common"]) == (100, 45, 100)
 
 
 def test_adjusted_difference_over_several_strata_columns_with_a_missing_level():
