@@ -17,7 +17,9 @@ ui.page_header(
     "as a reference.",
     session,
 )
-headline = ui.require_records(session)
+headline = session.load("headline_figures")
+if headline.empty:
+    ui.no_records()
 previous_filters = session.filters.previous_period()
 previous = session.load("headline_figures", previous_filters) if previous_filters else None
 ui.kpi_cards(headline, previous, session.min_cell)

@@ -30,7 +30,7 @@ st.caption(
     f"{fmt.day(profile['last_enrolled_on'])}; the last job start recorded is "
     f"{fmt.day(profile['last_started_on'])}. {definitions.FOLLOW_UP}"
 )
-selected = session.load("headline_figures")
+selected = session.load("enrollment_counts")
 if selected.empty:
     st.info("**No records match these filters.** The definitions below still apply; widen the "
             "filters in the sidebar to see figures.", icon=":material/search_off:")

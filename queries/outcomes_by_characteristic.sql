@@ -1,15 +1,17 @@
 -- Who benefits: placement within 180 days of exit, retention at 12 months and the median wage of
 -- the first job, per programme and level of each personal characteristic (age band, gender,
--- education), with the same definitions as headline_by_program.sql. One scan with grouping sets
--- (one set per characteristic) counts each enrollment once per characteristic, so the levels of
--- one characteristic add up to the programme's total, without unnesting every row into three
--- (10M enrollments on two busy cores: 8 s instead of 13 s; the wage lists cost 4-5 s of it).
+-- education), with the same definitions as headline_by_program.sql. Grouping sets (one set per
+-- characteristic) count each enrollment once per characteristic, so the levels of one
+-- characteristic add up to the programme's total.
 -- A missing gender or education is its own level 'unknown' (gender_level, education_level in
--- views/enrollment_outcomes.sql; age_band is already 'unknown'
--- without a birth year).
+-- views/enrollment_outcomes.sql; age_band is already 'unknown' without a birth year).
 -- The median wage comes with a distribution-free 95% interval: the order statistics at ranks
 -- n/2 -/+ 1.96 * sqrt(n) / 2 of the sorted wages (Conover, Practical Nonparametric Statistics),
--- taken here so that no person-level wage leaves DuckDB.
+-- taken here so that no person-level wage leaves DuckDB. The order statistics are read from the
+-- count of each distinct wage and its running total instead of a sorted list of every wage: the
+-- same values, but wages repeat (a few thousand distinct amounts), so this groups instead of
+-- sorting millions of values (10M enrollments, unfiltered: about 1.0 s instead of 2.1 s; the
+-- same at 1M).
 -- The outcome flags and the wage of first jobs started by as_of are defined in
 -- views/enrollment_outcomes.sql.
 -- Grain: one row per program_type x characteristic x level present under the filters.
@@ -29,7 +31,25 @@ with outcomes as (
         $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
     )
 ),
-counts_by_characteristic as (
+-- One row per programme x age band x gender x education x wage (a NULL wage: no first job by
+-- as_of): one pass over the enrollments, the grouping sets below then work on this small table.
+fine as (
+    select
+        program_type,
+        age_band,
+        gender,
+        education,
+        monthly_wage,
+        count(*) as enrolled_count,
+        sum(is_followed_180d)::bigint as placement_rate_180d_n,
+        sum(is_placed_180d)::bigint as placed_180d_count,
+        sum(is_followed_12m)::bigint as retention_12m_n,
+        sum(is_retained_12m)::bigint as retained_12m_count
+    from outcomes
+    group by program_type, age_band, gender, education, monthly_wage
+),
+-- One row per programme x characteristic x level x wage.
+cells as (
     select
         program_type,
         case
@@ -42,35 +62,100 @@ counts_by_characteristic as (
             when grouping(gender) = 0 then gender
             else education
         end as level,
-        count(*) as enrolled_count,
-        sum(is_followed_180d)::bigint as placement_rate_180d_n,
-        sum(is_placed_180d)::bigint as placed_180d_count,
-        sum(is_followed_12m)::bigint as retention_12m_n,
-        sum(is_retained_12m)::bigint as retained_12m_count,
-        list_sort(list(monthly_wage) filter (where monthly_wage is not null)) as sorted_wages
-    from outcomes
+        monthly_wage,
+        sum(enrolled_count)::bigint as enrolled_count,
+        sum(placement_rate_180d_n)::bigint as placement_rate_180d_n,
+        sum(placed_180d_count)::bigint as placed_180d_count,
+        sum(retention_12m_n)::bigint as retention_12m_n,
+        sum(retained_12m_count)::bigint as retained_12m_count
+    from fine
     group by grouping sets (
-        (program_type, age_band),
-        (program_type, gender),
-        (program_type, education)
+        (program_type, age_band, monthly_wage),
+        (program_type, gender, monthly_wage),
+        (program_type, education, monthly_wage)
     )
+),
+levels as (
+    select
+        program_type,
+        characteristic,
+        level,
+        sum(enrolled_count)::bigint as enrolled_count,
+        sum(placement_rate_180d_n)::bigint as placement_rate_180d_n,
+        sum(placed_180d_count)::bigint as placed_180d_count,
+        sum(retention_12m_n)::bigint as retention_12m_n,
+        sum(retained_12m_count)::bigint as retained_12m_count,
+        coalesce(sum(enrolled_count) filter (where monthly_wage is not null), 0)::bigint
+            as median_monthly_wage_n
+    from cells
+    group by program_type, characteristic, level
+),
+-- The ranks wanted in each level's sorted wages: the two middle ones (equal when n is odd) and
+-- the interval's two order statistics.
+ranks as (
+    select
+        *,
+        floor((median_monthly_wage_n + 1) / 2)::bigint as middle_low,
+        ceil((median_monthly_wage_n + 1) / 2)::bigint as middle_high,
+        greatest(1, floor(median_monthly_wage_n / 2 - 0.98 * sqrt(median_monthly_wage_n)))::bigint
+            as interval_low,
+        least(
+            median_monthly_wage_n,
+            ceil(1 + median_monthly_wage_n / 2 + 0.98 * sqrt(median_monthly_wage_n))
+        )::bigint as interval_high
+    from levels
+),
+-- Each distinct wage with the rank of its last copy: the wage at rank k is the smallest wage
+-- whose running count reaches k.
+running as (
+    select
+        program_type,
+        characteristic,
+        level,
+        monthly_wage,
+        sum(enrolled_count) over (
+            partition by program_type, characteristic, level
+            order by monthly_wage
+            rows between unbounded preceding and current row
+        ) as through_rank
+    from cells
+    where monthly_wage is not null
+),
+order_statistics as (
+    select
+        r.program_type,
+        r.characteristic,
+        r.level,
+        (min(w.monthly_wage) filter (where w.through_rank >= r.middle_low)
+         + min(w.monthly_wage) filter (where w.through_rank >= r.middle_high)) / 2
+            as median_monthly_wage,
+        min(w.monthly_wage) filter (where w.through_rank >= r.interval_low)
+            as median_monthly_wage_low,
+        min(w.monthly_wage) filter (where w.through_rank >= r.interval_high)
+            as median_monthly_wage_high
+    from ranks as r
+    join running as w
+        on w.program_type = r.program_type
+       and w.characteristic = r.characteristic
+       and w.level = r.level
+    group by r.program_type, r.characteristic, r.level
 )
 select
-    program_type,
-    characteristic,
-    level,
-    enrolled_count,
-    placement_rate_180d_n,
-    placed_180d_count,
-    retention_12m_n,
-    retained_12m_count,
-    coalesce(len(sorted_wages), 0) as median_monthly_wage_n,
-    list_median(sorted_wages) as median_monthly_wage,
-    sorted_wages[
-        greatest(1, floor(len(sorted_wages) / 2 - 0.98 * sqrt(len(sorted_wages))))::integer
-    ] as median_monthly_wage_low,
-    sorted_wages[
-        least(len(sorted_wages), ceil(1 + len(sorted_wages) / 2 + 0.98 * sqrt(len(sorted_wages))))::integer
-    ] as median_monthly_wage_high
-from counts_by_characteristic
-order by program_type, characteristic, level
+    r.program_type,
+    r.characteristic,
+    r.level,
+    r.enrolled_count,
+    r.placement_rate_180d_n,
+    r.placed_180d_count,
+    r.retention_12m_n,
+    r.retained_12m_count,
+    r.median_monthly_wage_n,
+    o.median_monthly_wage,
+    o.median_monthly_wage_low,
+    o.median_monthly_wage_high
+from ranks as r
+left join order_statistics as o
+    on o.program_type = r.program_type
+   and o.characteristic = r.characteristic
+   and o.level = r.level
+order by r.program_type, r.characteristic, r.level

@@ -126,6 +126,10 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
     pages: dict[str, list[float]] = {}
     errors = []
     try:
+        # One untimed run first: the process imports and draws once, and the per-version catalogue
+        # is read, as on a server that has answered anyone since the extract arrived.
+        AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120).run()
+        timings.clear()
         for page, label, _ in ui.PAGES:
             samples = pages.setdefault(label, [])
             for params in interactions:
@@ -154,6 +158,42 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
             os.environ["REEMPLOY_DATA"] = previous_data
     return {"pages": {label: percentiles(s) for label, s in pages.items()}, "errors": errors,
             "peak_rss_mb": peak_rss_mb()}
+
+
+# --- the same figures as the pandas side, in DuckDB ------------------------------------------------
+
+# The questions whose answers the pandas side computes too: counts and the median wage per
+# programme, durations for the re-employment curves, and placement by cohort, district and
+# employer type. Timed without the statistics on top, like the pandas side.
+PANDAS_EQUIVALENT_QUERIES = ("headline_by_program", "time_to_placement_by_program",
+                             "placement_rate_by_cohort", "placement_rate_by_district",
+                             "employer_mix_by_program")
+
+
+def _filters_from(params: dict) -> "Filters":
+    from reemploy.filters import Filters
+
+    dates = {key: dt.date.fromisoformat(params[url][0])
+             for url, key in (("from", "date_from"), ("to", "date_to")) if url in params}
+    return Filters(districts=tuple(params.get("district", ())), sectors=tuple(params.get("sector", ())),
+                   programs=tuple(params.get("program", ())), age_bands=tuple(params.get("age", ())),
+                   **dates)
+
+
+def run_queries(data_dir: str, interactions: list[dict]) -> dict:
+    """The pandas side's figures answered by the app's own SQL, each interaction from scratch."""
+    from reemploy.db import connect, query_params, run_query
+
+    extract = open_extract(data_dir)
+    con = connect(extract)
+    samples = []
+    for params in interactions:
+        bound = query_params(extract, _filters_from(params))
+        started = time.perf_counter()
+        for name in PANDAS_EQUIVALENT_QUERIES:
+            run_query(con, name, bound)
+        samples.append((time.perf_counter() - started) * 1000)
+    return {**percentiles(samples), "peak_rss_mb": peak_rss_mb()}
 
 
 # --- the pandas side -------------------------------------------------------------------------------
@@ -319,9 +359,11 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
         report["browser"] = run_browser(str(data_dir), catalogue["districts"][0])
     if not skip_pandas:
         pandas = _child("pandas", str(data_dir), params)
-        slowest = max(page["p95_ms"] for page in pages["pages"].values())
+        same = _child("queries", str(data_dir), params)
         report["pandas"] = pandas
-        report["speedup_p95"] = round(pandas["p95_ms"] / slowest, 1) if slowest else None
+        report["duckdb_same_figures"] = same
+        # Like for like: the same figures under the same interactions, pandas over DuckDB.
+        report["speedup_p95"] = round(pandas["p95_ms"] / same["p95_ms"], 1) if same["p95_ms"] else None
     return report
 
 
@@ -333,8 +375,11 @@ def format_report(report: dict) -> str:
     lines.append(f"peak memory (DuckDB side): {report['peak_rss_mb']:,.0f} MB")
     if "pandas" in report:
         pandas = report["pandas"]
-        lines.append(f"pandas way: p95 {pandas['p95_ms']:,.0f} ms, peak memory {pandas['peak_rss_mb']:,.0f} MB, "
-                     f"load {pandas['load_s']} s; speed-up at p95 (slowest page): {report['speedup_p95']}x")
+        same = report["duckdb_same_figures"]
+        lines.append(f"the same figures: pandas p95 {pandas['p95_ms']:,.0f} ms (peak memory "
+                     f"{pandas['peak_rss_mb']:,.0f} MB, load {pandas['load_s']} s), DuckDB p95 "
+                     f"{same['p95_ms']:,.0f} ms (peak memory {same['peak_rss_mb']:,.0f} MB): "
+                     f"{report['speedup_p95']}x faster at p95")
     if "browser" in report:
         browser = report["browser"]
         lines.append(f"browser: first chart {browser['cold_start_to_first_chart_s']} s after the "

@@ -20,6 +20,7 @@ from reemploy.filters import Filters
 QUERIES_DIR = REPO_ROOT / "queries"
 VIEWS_DIR = QUERIES_DIR / "views"
 OUTCOMES = "enrollment_outcomes"
+STRATA = "outcome_strata"
 DERIVED_FOLDER = ".derived"
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
@@ -82,6 +83,17 @@ _OUTCOMES_COPY = (
     "copy (select * from enrollment_outcomes order by district, program_type, enrolled_on) "
     "to {path} (format parquet, compression zstd, row_group_size 250000)"
 )
+# The labels of the stratum numbers the view gives (one row per combination present), read from
+# the file just written rather than by evaluating the view again.
+_STRATA_COPY = (
+    "copy (select distinct stratum, age_band, gender_level, education_level, prior_sector, district "
+    "from read_parquet({outcomes}) order by stratum) to {path} (format parquet)"
+)
+
+
+def strata_path(outcomes: Path) -> Path:
+    """The stratum labels written beside a materialised enrollment_outcomes file."""
+    return outcomes.with_name(outcomes.name.replace(OUTCOMES, STRATA, 1))
 
 
 def build_outcomes(extract: Extract) -> Path:
@@ -94,12 +106,13 @@ def build_outcomes(extract: Extract) -> Path:
     # The file name carries a hash of the view's text and of how it is written: a file
     # materialised by an older definition (other columns, other flags, other layout) for the same
     # extract version is never read as this one.
-    definition = hashlib.sha256((view_sql + _OUTCOMES_COPY).encode("utf-8")).hexdigest()[:12]
+    definition = hashlib.sha256((view_sql + _OUTCOMES_COPY + _STRATA_COPY).encode("utf-8")).hexdigest()[:12]
     target = derived_dir(extract) / f"{OUTCOMES}-{definition}.parquet"
-    if target.is_file():
+    if target.is_file() and strata_path(target).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    partial_strata = partial.with_name(partial.name.replace(OUTCOMES, STRATA, 1))
     con = _new_connection(extract)
     try:
         # Order inside the file is set by the ORDER BY; insertion order needs no preserving,
@@ -112,15 +125,20 @@ def build_outcomes(extract: Extract) -> Path:
         con.execute(view_sql)
         # The path is ours (derived_dir), never user text; COPY cannot take it as a parameter.
         con.execute(_OUTCOMES_COPY.format(path=_sql_string(str(partial))))
+        con.execute(_STRATA_COPY.format(outcomes=_sql_string(str(partial)),
+                                        path=_sql_string(str(partial_strata))))
     except BaseException:
         # A damaged extract fails half-way; each page run retries, so leave nothing behind.
         partial.unlink(missing_ok=True)
+        partial_strata.unlink(missing_ok=True)
         raise
     finally:
         con.close()
+    # Labels first: a reader takes the outcome file as the sign that both are there.
+    os.replace(partial_strata, strata_path(target))
     os.replace(partial, target)
-    for stale in target.parent.glob(f"{OUTCOMES}*.parquet"):
-        if stale != target:  # an older definition's file for this version
+    for stale in [*target.parent.glob(f"{OUTCOMES}*.parquet"), *target.parent.glob(f"{STRATA}*.parquet")]:
+        if stale not in (target, strata_path(target)):  # an older definition's file for this version
             stale.unlink(missing_ok=True)
     _remove_old_versions(target.parent.parent, keep=target.parent.name)
     return target
@@ -150,6 +168,7 @@ def connect(extract: Extract) -> duckdb.DuckDBPyConnection:
     con = _new_connection(extract)
     _register_tables(con, extract)
     con.read_parquet(str(outcomes)).create_view(OUTCOMES)
+    con.read_parquet(str(strata_path(outcomes))).create_view(STRATA)
     con.execute((VIEWS_DIR / "filtered_outcomes.sql").read_text(encoding="utf-8"))
     return con
 

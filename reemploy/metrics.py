@@ -6,7 +6,10 @@ definitions (data/README.md, Metrics) are applied once, the same way everywhere.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import threading
 from collections import OrderedDict
 
@@ -16,7 +19,7 @@ import pandas as pd
 
 from reemploy import stats
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, EMPLOYER_TYPES, GENDERS, PROGRAM_TYPES
-from reemploy.db import query_params, run_query
+from reemploy.db import derived_dir, load_sql, query_params, run_query
 from reemploy.extracts import Extract
 from reemploy.filters import Filters
 
@@ -65,11 +68,11 @@ def km_medians(durations: pd.DataFrame, group: str = "program_type") -> pd.DataF
     """Median days to placement per group (None when the curve never reaches 0.5) and its n."""
     rows = []
     for value, part in durations.groupby(group, sort=False):
-        km = stats.kaplan_meier(part["days"], part["events"], part["censored"])
         rows.append(
             {
                 group: value,
-                "median_days_to_placement": stats.km_median(km),
+                "median_days_to_placement": stats.km_median_days(
+                    part["days"].to_numpy(), part["events"].to_numpy(), part["censored"].to_numpy()),
                 "median_days_to_placement_n": int(part["events"].sum() + part["censored"].sum()),
             }
         )
@@ -84,14 +87,13 @@ def headline_figures(
 ) -> pd.DataFrame:
     """One row per programme type with every headline metric, its interval, denominator and
     suppression flags."""
-    params = query_params(extract, filters)
-    df = run_query(con, "headline_by_program", params)
+    df = _query(con, extract, filters, "headline_by_program")
     df = add_rate(df, "completion_rate", "completed_count")
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = add_rate(df, "retention_12m", "retained_12m_count")
     df["cost_per_placement_n"] = df["placed_180d_count"]
     df["cost_per_placement"] = _ratio(df["cost_observed_180d"], df["placed_180d_count"])
-    durations = run_query(con, "time_to_placement_by_program", params)
+    durations = _query(con, extract, filters, "time_to_placement_by_program")
     df = df.merge(km_medians(durations), on="program_type", how="left")
     df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
     df = order_programs(df).reset_index(drop=True)
@@ -148,16 +150,63 @@ COHORT_RATES = {measure: successes for measure, (successes, _) in COHORT_MEASURE
 
 
 def _cohort_rates(con, extract: Extract, filters: Filters) -> pd.DataFrame:
-    df = run_query(con, "placement_rate_by_cohort", query_params(extract, filters))
+    df = _query(con, extract, filters, "placement_rate_by_cohort")
     for measure, (successes, complete) in COHORT_MEASURES.items():
         df = add_rate(df, measure, successes)
         df[complete] = df[f"{measure}_n"] == df["enrolled_count"]
     return order_programs(df).reset_index(drop=True)
 
 
+def enrollment_counts(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Enrollments per programme type under the filters (no rates, so nothing to suppress: the
+    pages show these counts as n already); empty when nothing matches."""
+    return order_programs(_query(con, extract, filters, "enrollment_count_by_program"))
+
+
 def extract_profile(con: duckdb.DuckDBPyConnection) -> dict:
     """Row counts and date span of the whole extract."""
     return run_query(con, "extract_profile", {}).iloc[0].to_dict()
+
+
+CATALOGUE_FILE = "catalogue-{definition}.json"
+
+
+def extract_catalogue(con: duckdb.DuckDBPyConnection, extract: Extract) -> dict:
+    """{"catalogue": filter_catalogue, "profile": extract_profile} for this extract version, read
+    from the version's derived folder when an earlier run (or the import) wrote it: the distinct
+    count of people alone reads every enrollment (1.2 s at 10M), once per version is enough."""
+    definition = hashlib.sha256("".join(load_sql(name) for name in ("filter_values", "extract_profile"))
+                                .encode("utf-8")).hexdigest()[:12]
+    path = derived_dir(extract) / CATALOGUE_FILE.format(definition=definition)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            "catalogue": {name: tuple(values) for name, values in stored["catalogue"].items()},
+            "profile": {key: pd.Timestamp(value) if key.endswith("_on") else value
+                        for key, value in stored["profile"].items()},
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    info = {"catalogue": filter_catalogue(con), "profile": extract_profile(con)}
+    stored = {
+        "catalogue": {name: list(values) for name, values in info["catalogue"].items()},
+        "profile": {key: (None if pd.isna(value) else pd.Timestamp(value).isoformat())
+                    if key.endswith("_on") else int(value)
+                    for key, value in info["profile"].items()},
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only place: answer from the query, as before
+    return info
 
 
 def filter_catalogue(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
@@ -244,7 +293,7 @@ STRATA_COLUMNS = ("age_band", "gender", "education", "prior_sector", "district")
 def _durations(con, extract: Extract, filters: Filters, origin: str) -> pd.DataFrame:
     if origin not in CURVE_ORIGINS:
         raise ValueError(f"origin must be one of {sorted(CURVE_ORIGINS)}, not {origin!r}")
-    return run_query(con, CURVE_ORIGINS[origin], query_params(extract, filters))
+    return _query(con, extract, filters, CURVE_ORIGINS[origin])
 
 
 def reemployment_curves(
@@ -301,8 +350,8 @@ def reemployment_logrank(
 
 
 def _placement_by_horizon(con, extract, filters, horizons) -> pd.DataFrame:
-    params = query_params(extract, filters, horizons_days=[int(h) for h in horizons])
-    return run_query(con, "placement_rate_by_program_and_horizon", params)
+    return _query(con, extract, filters, "placement_rate_by_program_and_horizon",
+                  horizons_days=tuple(int(h) for h in horizons))
 
 
 def placement_rate_by_horizon(
@@ -365,10 +414,9 @@ def programme_profile(
     """The headline figures plus retention at 6 months and the wage distribution at the first
     job (10th, 25th, 50th, 75th, 90th percentiles, computed in SQL) and the wage replacement
     quartiles; one row per programme."""
-    params = query_params(extract, filters)
     df = headline_figures(con, extract, filters, min_cell)
-    retention = run_query(con, "retention_by_program", params)
-    wages = run_query(con, "wage_at_placement_by_program", params)
+    retention = _query(con, extract, filters, "retention_by_program")
+    wages = _query(con, extract, filters, "wage_at_placement_by_program")
     df = df.merge(retention[["program_type", "retention_6m_n", "retained_6m_count"]],
                   on="program_type", how="left")
     df = df.merge(wages, on="program_type", how="left")
@@ -392,7 +440,7 @@ def employer_mix(
 ) -> pd.DataFrame:
     """Share of first jobs by employer type per programme (every type listed, zeros included),
     with Wilson intervals; a programme with fewer than `min_cell` first jobs is suppressed whole."""
-    counts = run_query(con, "employer_mix_by_program", query_params(extract, filters))
+    counts = _query(con, extract, filters, "employer_mix_by_program")
     programs = list(dict.fromkeys(counts["program_type"]))
     grid = pd.MultiIndex.from_product([programs, EMPLOYER_TYPES],
                                       names=["program_type", "employer_type"])
@@ -405,32 +453,42 @@ def employer_mix(
                           extra={"employer_share": ["placement_count"]})
 
 
-# The strata counts feed both the adjusted difference and the balance table, which a page (and the
-# meeting pack) shows together: remember the last few so the one query answers both. Keyed by the
-# extract's folder and version and the filters, so a new extract or import never reuses them;
-# clear_memo() forgets them (the benchmark measures every interaction cold).
-_STRATA_MEMO: OrderedDict = OrderedDict()
-_STRATA_MEMO_SIZE = 8
-_STRATA_LOCK = threading.Lock()
+# Several figures of one page rest on the same question under the same filters (the headline
+# counts under the profile, the durations under the curves and the log-rank test, the strata
+# under the adjusted difference and the balance table): remember the last few answers so each
+# is asked once. Keyed by the extract's folder and version, the question, its filters and extras,
+# so a new extract or import never reuses them; clear_memo() forgets them (the benchmark measures
+# every interaction cold).
+_QUERY_MEMO: OrderedDict = OrderedDict()
+_QUERY_MEMO_SIZE = 32
+_QUERY_LOCK = threading.Lock()
 
 
 def clear_memo() -> None:
-    with _STRATA_LOCK:
-        _STRATA_MEMO.clear()
+    with _QUERY_LOCK:
+        _QUERY_MEMO.clear()
+
+
+def _query(con, extract: Extract, filters: Filters, name: str, **extra) -> pd.DataFrame:
+    """run_query(name) under the filters, answered from the memo when asked already; a copy, so
+    callers may change it."""
+    key = (str(extract.path), extract.version, name, filters, tuple(sorted(extra.items())))
+    with _QUERY_LOCK:
+        if key in _QUERY_MEMO:
+            _QUERY_MEMO.move_to_end(key)
+            return _QUERY_MEMO[key].copy()
+    # Extras are hashable here (tuples); DuckDB binds lists.
+    bound = {k: list(v) if isinstance(v, tuple) else v for k, v in extra.items()}
+    df = run_query(con, name, query_params(extract, filters, **bound))
+    with _QUERY_LOCK:
+        _QUERY_MEMO[key] = df
+        while len(_QUERY_MEMO) > _QUERY_MEMO_SIZE:
+            _QUERY_MEMO.popitem(last=False)
+    return df.copy()
 
 
 def _strata(con, extract, filters) -> pd.DataFrame:
-    key = (str(extract.path), extract.version, filters)
-    with _STRATA_LOCK:
-        if key in _STRATA_MEMO:
-            _STRATA_MEMO.move_to_end(key)
-            return _STRATA_MEMO[key].copy()
-    df = run_query(con, "placement_180d_by_program_and_stratum", query_params(extract, filters))
-    with _STRATA_LOCK:
-        _STRATA_MEMO[key] = df
-        while len(_STRATA_MEMO) > _STRATA_MEMO_SIZE:
-            _STRATA_MEMO.popitem(last=False)
-    return df.copy()
+    return _query(con, extract, filters, "placement_180d_by_program_and_stratum")
 
 
 def adjusted_placement_difference(
@@ -452,22 +510,15 @@ def adjusted_placement_difference(
     first, second = COMPARED_PROGRAMS
     result = stats.adjusted_difference(strata, "placement_rate_180d_n", "placed_180d_count",
                                        "program_type", STRATA_COLUMNS, first, second)
-    values = ["placement_rate_180d_n", "placed_180d_count"]
-    wide = (strata[strata["program_type"].isin(COMPARED_PROGRAMS)]
-            .groupby([*STRATA_COLUMNS, "program_type"])[values].sum()
-            .unstack("program_type", fill_value=0)
-            .reindex(columns=pd.MultiIndex.from_product([values, COMPARED_PROGRAMS]), fill_value=0))
-    n = {p: wide[("placement_rate_180d_n", p)] for p in COMPARED_PROGRAMS}
-    x = {p: int(wide[("placed_180d_count", p)].sum()) for p in COMPARED_PROGRAMS}
-    common = (n[first] > 0) & (n[second] > 0)
-    raw = stats.newcombe_difference(x[first], n[first].sum(), x[second], n[second].sum())
+    raw = stats.newcombe_difference(result["treated_x"], result["treated_n"],
+                                    result["control_x"], result["control_n"])
     rows = [
         {
             "estimate": "raw",
             f"{first}_rate": result["raw_treated"],
             f"{second}_rate": result["raw_control"],
-            f"{first}_n": int(n[first].sum()),
-            f"{second}_n": int(n[second].sum()),
+            f"{first}_n": int(result["treated_n"]),
+            f"{second}_n": int(result["control_n"]),
             "difference": raw[0],
             "difference_low": raw[1],
             "difference_high": raw[2],
@@ -478,8 +529,8 @@ def adjusted_placement_difference(
             "estimate": "adjusted",
             f"{first}_rate": result["adjusted_treated"],
             f"{second}_rate": result["adjusted_control"],
-            f"{first}_n": int(n[first][common].sum()),
-            f"{second}_n": int(n[second][common].sum()),
+            f"{first}_n": int(result["treated_n_common"]),
+            f"{second}_n": int(result["control_n_common"]),
             "difference": result["adjusted_difference"],
             "difference_low": result["adjusted_low"],
             "difference_high": result["adjusted_high"],
@@ -608,7 +659,7 @@ CHARACTERISTIC_MEASURES = {
 
 
 def _characteristic_outcomes(con, extract: Extract, filters: Filters) -> pd.DataFrame:
-    df = run_query(con, "outcomes_by_characteristic", query_params(extract, filters))
+    df = _query(con, extract, filters, "outcomes_by_characteristic")
     for measure, successes in CHARACTERISTIC_MEASURES.items():
         if successes:
             df = add_rate(df, measure, successes)
@@ -744,10 +795,10 @@ def outcomes_by_district(
     95%), Kaplan-Meier median days from enrollment to the first job and the median first-job
     wage, each with its denominator; suppressed (numerators with their rates; a programme's
     districts add up to its headline figure, so the rate's suppression is complementary)."""
-    params = query_params(extract, filters)
-    df = add_rate(run_query(con, "placement_rate_by_district", params), "placement_rate_180d",
+    df = add_rate(_query(con, extract, filters, "placement_rate_by_district"), "placement_rate_180d",
                   "placed_180d_count")
-    medians = _km_medians_by(run_query(con, "time_to_placement_by_district", params), "district")
+    medians = _km_medians_by(_query(con, extract, filters, "time_to_placement_by_district"),
+                             "district")
     df = df.merge(medians, on=["district", "program_type"], how="left")
     df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
     df["median_days_to_placement"] = df["median_days_to_placement"].astype("float64")
@@ -816,7 +867,7 @@ def placement_gap_by_district(
     exit (Wilson 95%) and the gap skills minus mindset (`gap`, Newcombe 95%), a raw difference
     within the district, not an effect; the gap is suppressed when either side is (complementary
     cells included, as in outcomes_by_district)."""
-    counts = run_query(con, "placement_rate_by_district", query_params(extract, filters))
+    counts = _query(con, extract, filters, "placement_rate_by_district")
     return _placement_gap_by(counts, "district", min_cell)
 
 
@@ -829,7 +880,7 @@ def placement_rate_by_prior_sector(
     """One row per prior sector x programme: placement within 180 days of exit with its Wilson
     95% interval and denominator; suppressed (the numerator with the rate; complementary, as
     a programme's sectors add up to its headline figure)."""
-    df = run_query(con, "placement_rate_by_prior_sector", query_params(extract, filters))
+    df = _query(con, extract, filters, "placement_rate_by_prior_sector")
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = order_programs(df).sort_values("prior_sector", kind="stable").reset_index(drop=True)
     return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell)
@@ -885,7 +936,7 @@ def placement_flows_by_sector(
     `placement_count_n` is the count itself: a flow (or the left-out count) under `min_cell` is
     suppressed, which after folding only the left-out row can be.
     """
-    paths = run_query(con, "placement_flows_by_sector", query_params(extract, filters))
+    paths = _query(con, extract, filters, "placement_flows_by_sector")
     frames = []
     for program, part in paths.groupby("program_type", sort=False):
         folded, left_out = fold_small_flows(part, min_cell)

@@ -96,22 +96,11 @@ def kaplan_meier(days, events, censored, alpha: float = 0.05) -> pd.DataFrame:
     Works on the counts directly (no expansion to one row per person), so it costs
     O(number of distinct days) whatever the number of people.
     """
-    day_arr = np.asarray(days)
-    if day_arr.size == 0:
+    if np.asarray(days).size == 0:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in KM_COLUMNS})
-    ev_in = pd.to_numeric(pd.Series(np.asarray(events)), errors="coerce").fillna(0).to_numpy(float)
-    ce_in = pd.to_numeric(pd.Series(np.asarray(censored)), errors="coerce").fillna(0).to_numpy(float)
-    if (ev_in < 0).any() or (ce_in < 0).any():
-        raise ValueError("event and censoring counts must be non-negative")
-
-    uday, inv = np.unique(day_arr, return_inverse=True)
-    ev = np.bincount(inv.ravel(), weights=ev_in, minlength=len(uday))
-    ce = np.bincount(inv.ravel(), weights=ce_in, minlength=len(uday))
-    at_risk = np.cumsum((ev + ce)[::-1])[::-1]
+    uday, at_risk, ev, ce, survival = _product_limit(days, events, censored)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(ev > 0, ev / at_risk, 0.0)
-        survival = np.cumprod(1.0 - hazard)
         # Greenwood: an all-events day (n == d) makes the variance infinite from then on;
         # statsmodels reports NaN there, and so do we.
         term = np.where(ev > 0, ev / (at_risk * (at_risk - ev)), 0.0)
@@ -132,6 +121,41 @@ def kaplan_meier(days, events, censored, alpha: float = 0.05) -> pd.DataFrame:
         "survival_low": low,
         "survival_high": high,
     })
+
+
+def _product_limit(days, events, censored):
+    """Distinct days (sorted) with the people at risk, events, censored and the product-limit
+    survival on each: the arithmetic kaplan_meier and km_median_days share."""
+    day_arr = np.asarray(days)
+    ev_in, ce_in = _counts(events), _counts(censored)
+    if (ev_in < 0).any() or (ce_in < 0).any():
+        raise ValueError("event and censoring counts must be non-negative")
+    uday, inv = np.unique(day_arr, return_inverse=True)
+    ev = np.bincount(inv.ravel(), weights=ev_in, minlength=len(uday))
+    ce = np.bincount(inv.ravel(), weights=ce_in, minlength=len(uday))
+    at_risk = np.cumsum((ev + ce)[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survival = np.cumprod(1.0 - np.where(ev > 0, ev / at_risk, 0.0))
+    return uday, at_risk, ev, ce, survival
+
+
+def _counts(values) -> np.ndarray:
+    """Float counts with missing (or unreadable) ones as 0."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        array = pd.to_numeric(pd.Series(array), errors="coerce").to_numpy(float, na_value=np.nan)
+    return np.nan_to_num(array.astype(float), nan=0.0)
+
+
+def km_median_days(days, events, censored) -> float | None:
+    """km_median(kaplan_meier(days, events, censored)) without the band and the table: the
+    smallest day with survival <= 0.5, or None if never reached (a median per district and
+    programme is asked dozens of times per page)."""
+    if np.asarray(days).size == 0:
+        return None
+    uday, _, _, _, survival = _product_limit(days, events, censored)
+    reached = np.flatnonzero(survival <= 0.5)
+    return float(uday[reached[0]]) if reached.size else None
 
 
 def _loglog_band(survival: np.ndarray, se: np.ndarray, z: float):
@@ -233,7 +257,9 @@ def adjusted_difference(df: pd.DataFrame, outcome_n: str, outcome_x: str, group_
 
     Returns a dict with ``raw_treated, raw_control, raw_difference, adjusted_treated,
     adjusted_control, adjusted_difference, adjusted_low, adjusted_high, excluded_share``
-    (share of the pooled denominator outside common support) and ``strata_used``.
+    (share of the pooled denominator outside common support), ``strata_used``, and the sums
+    ``treated_n, control_n, treated_x, control_x`` (all strata) and ``treated_n_common,
+    control_n_common`` (common support).
     This is an "adjusted difference", not an effect: it only removes the listed composition.
     """
     wide = _two_group_table(df, [outcome_n, outcome_x], group_col, strata_cols, treated, control)
@@ -258,6 +284,12 @@ def adjusted_difference(df: pd.DataFrame, outcome_n: str, outcome_x: str, group_
             "adjusted_high": np.nan,
             "excluded_share": excluded,
             "strata_used": int(common.sum()),
+            "treated_n": float(n1.sum()),
+            "control_n": float(n0.sum()),
+            "treated_x": float(x1.sum()),
+            "control_x": float(x0.sum()),
+            "treated_n_common": float(n1[common].sum()),
+            "control_n_common": float(n0[common].sum()),
         }
         if not common.any():
             return result

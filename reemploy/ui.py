@@ -134,8 +134,7 @@ def open_extract_cached(path: str, version: str) -> Extract:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _catalogue(path: str, version: str) -> dict:
-    con = _connection(path, version)
-    return {"catalogue": metrics.filter_catalogue(con), "profile": metrics.extract_profile(con)}
+    return metrics.extract_catalogue(_connection(path, version), open_extract_cached(path, version))
 
 
 def load_extract() -> Extract:
@@ -307,12 +306,11 @@ def no_records() -> None:
     st.stop()
 
 
-def require_records(session: Session) -> pd.DataFrame:
-    """The headline figures for the filters; stops the page with a notice when nothing matches."""
-    headline = session.load("headline_figures")
-    if headline.empty:
+def require_records(session: Session) -> None:
+    """Stop the page with a notice when nothing matches the filters (a count: the page's own
+    figures are not computed for a page that will not show them)."""
+    if session.load("enrollment_counts").empty:
         no_records()
-    return headline
 
 
 def show_chart(fig, data: pd.DataFrame, name: str, key: str, how_to_read: str,

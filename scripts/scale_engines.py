@@ -55,7 +55,8 @@ def main() -> None:
     outcomes = str(db.build_outcomes(extract))
     duck = db.connect(extract)
     fusion = datafusion.SessionContext()
-    fusion.register_parquet("enrollment_outcomes", outcomes)
+    fusion.register_parquet(db.OUTCOMES, outcomes)
+    fusion.register_parquet(db.STRATA, str(db.strata_path(Path(outcomes))))
     spark = None
     if args.spark:
         from pyspark.sql import SparkSession
@@ -68,7 +69,8 @@ def main() -> None:
                  .config("spark.sql.shuffle.partitions", "4")
                  .getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
-        spark.read.parquet(outcomes).createOrReplaceTempView("enrollment_outcomes")
+        spark.read.parquet(outcomes).createOrReplaceTempView(db.OUTCOMES)
+        spark.read.parquet(str(db.strata_path(Path(outcomes)))).createOrReplaceTempView(db.STRATA)
 
     district = duck.execute("select district from enrollment_outcomes limit 1").fetchone()[0]
     for label, filters in (("all", Filters()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from reemploy import bench, ui
+from reemploy.filters import Filters
 
 CATALOGUE = {"districts": ("Anqiao", "Baitang", "Chunlin"), "sectors": ("coal mining", "textiles")}
 AS_OF = dt.date(2002, 12, 31)
@@ -37,6 +38,23 @@ def test_every_page_is_timed_without_errors_on_a_tiny_extract(tiny_extract):
 def test_the_report_names_every_page_and_the_pandas_comparison():
     report = {"enrollments": 10, "interactions": 1, "peak_rss_mb": 1.0, "errors": [],
               "pages": {"Overview": {"p50_ms": 1.0, "p95_ms": 2.0, "max_ms": 3.0}},
-              "pandas": {"p95_ms": 20.0, "peak_rss_mb": 2.0, "load_s": 0.1}, "speedup_p95": 10.0}
+              "pandas": {"p95_ms": 20.0, "peak_rss_mb": 2.0, "load_s": 0.1},
+              "duckdb_same_figures": {"p95_ms": 2.0, "peak_rss_mb": 1.0}, "speedup_p95": 10.0}
     text = bench.format_report(report)
-    assert "Overview" in text and "speed-up at p95" in text
+    assert "Overview" in text and "pandas p95 20 ms" in text and "DuckDB p95 2 ms" in text
+    assert "10.0x faster at p95" in text
+
+
+def test_interaction_links_become_the_filters_the_pages_would_apply():
+    filters = bench._filters_from({"district": ["北山"], "sector": ["coal"], "program": ["skills"],
+                                   "age": ["40-49"], "from": ["2001-01-01"], "to": ["2001-12-31"]})
+    assert filters == Filters(districts=("北山",), sectors=("coal",), programs=("skills",),
+                              age_bands=("40-49",), date_from=dt.date(2001, 1, 1),
+                              date_to=dt.date(2001, 12, 31))
+    assert bench._filters_from({}) == Filters()
+
+
+def test_the_same_figures_side_times_every_interaction_on_a_tiny_extract(tiny_extract):
+    report = bench.run_queries(str(tiny_extract), [{}, {"district": ["北山"]}, {"district": ["Nowhere"]}])
+    assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["max_ms"]
+    assert report["peak_rss_mb"] > 0

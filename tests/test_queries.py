@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from reemploy.db import connect, load_sql, query_names, query_params, run_query, sql_parameters
+from reemploy import metrics
+from reemploy.db import connect, derived_dir, load_sql, query_names, query_params, run_query, sql_parameters
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
@@ -90,6 +91,23 @@ def test_headline_by_program_applies_each_filter(tiny, filters, expected):
     assert dict(zip(df["program_type"], df["enrolled_count"])) == expected
 
 
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        # The fixture holds 5 skills, 4 mindset and 1 untrained enrollments; the same filters
+        # select the same people as the headline counts above.
+        (Filters(), {"skills": 5, "mindset": 4, "none": 1}),
+        (Filters(districts=("北山",)), {"skills": 2, "mindset": 1}),  # S1, S2 and M1
+        (Filters(sectors=("coal",)), {"skills": 2}),
+        (Filters(districts=("Nowhere",)), {}),
+    ],
+)
+def test_enrollment_count_by_program_counts_what_the_filters_select(tiny, filters, expected):
+    con, extract = tiny
+    df = run_query(con, "enrollment_count_by_program", query_params(extract, filters))
+    assert dict(zip(df["program_type"], df["enrolled_count"])) == expected
+
+
 def test_time_to_placement_counts_events_and_censoring_at_as_of(tiny):
     con, extract = tiny
     df = run_query(con, "time_to_placement_by_program", query_params(extract, Filters()))
@@ -130,6 +148,29 @@ def test_extract_profile_counts_rows_and_dates(tiny):
     assert (row["enrollment_count"], row["person_count"], row["placement_count"]) == (10, 10, 8)
     assert row["first_enrolled_on"].date() == D("2000-06-01")
     assert row["last_enrolled_on"].date() == D("2002-10-01")
+
+
+def test_the_extract_catalogue_is_counted_once_per_version_and_read_back_the_same(tiny, monkeypatch):
+    con, extract = tiny
+    first = metrics.extract_catalogue(con, extract)
+    assert first["profile"]["person_count"] == 10
+    assert first["catalogue"]["districts"] == ("Hexi", "北山")
+
+    def no_query(*args, **kwargs):
+        raise AssertionError("asked DuckDB again")
+
+    monkeypatch.setattr(metrics, "run_query", no_query)
+    again = metrics.extract_catalogue(con, extract)
+    assert again == first
+    assert again["profile"]["first_enrolled_on"].date() == D("2000-06-01")
+
+
+def test_a_damaged_catalogue_file_is_counted_again(tiny):
+    con, extract = tiny
+    first = metrics.extract_catalogue(con, extract)
+    (stored,) = derived_dir(extract).glob("catalogue-*.json")
+    stored.write_text("{not json", encoding="utf-8")
+    assert metrics.extract_catalogue(con, extract) == first
 
 
 def test_every_query_file_has_a_test():
@@ -475,6 +516,24 @@ def test_outcomes_by_characteristic_median_interval_uses_order_statistics(tmp_pa
     row = df[df["characteristic"] == "gender"].iloc[0]
     assert (row["median_monthly_wage"], row["median_monthly_wage_low"],
             row["median_monthly_wage_high"]) == (13.0, 7.0, 19.0)
+
+
+def test_outcomes_by_characteristic_reads_order_statistics_of_repeated_wages(tmp_path):
+    # 16 wages, sorted: 100 x3 (ranks 1-3), 150 x3 (4-6), 200 x2 (7-8), 250 x4 (9-12),
+    # 300 x4 (13-16); 3 more people have no job and no wage. n = 16, even: the median is the
+    # mean of ranks 8 and 9, (200 + 250) / 2 = 225. Interval ranks floor(8 - 0.98 * 4) = 4 -> 150
+    # and ceil(1 + 8 + 3.92) = 13 -> 300.
+    wages = [100] * 3 + [150] * 3 + [200] * 2 + [250] * 4 + [300] * 4
+    enrollments = [dict(enrollment_id=f"E{i}", program_type="skills", enrolled_on=D("2001-01-01"),
+                        exited_on=D("2001-02-01"), completed=True) for i in range(1, 20)]
+    placements = [dict(placement_id=f"J{i}", enrollment_id=f"E{i}", started_on=D("2001-03-01"),
+                       monthly_wage=float(wage)) for i, wage in enumerate(wages, start=1)]
+    extract = open_extract(write_extract(tmp_path / "wages", enrollments, placements))
+    df = run_query(connect(extract), "outcomes_by_characteristic", query_params(extract, Filters()))
+    row = df[df["characteristic"] == "gender"].iloc[0]
+    assert (row["enrolled_count"], row["median_monthly_wage_n"]) == (19, 16)
+    assert (row["median_monthly_wage"], row["median_monthly_wage_low"],
+            row["median_monthly_wage_high"]) == (225.0, 150.0, 300.0)
 
 
 def test_outcomes_by_characteristic_applies_the_district_filter_with_chinese_name(tiny):

@@ -15,6 +15,7 @@ from reemploy.stats import (
     balance_table,
     kaplan_meier,
     km_median,
+    km_median_days,
     logrank_test,
     newcombe_difference,
     suppress,
@@ -233,6 +234,18 @@ def test_km_median_is_none_when_survival_never_reaches_one_half():
     assert km_median(km) is None
 
 
+@pytest.mark.parametrize("days, events, censored", [
+    (HAND_DAYS, HAND_EVENTS, HAND_CENSORED),
+    ([1, 2, 3, 4], [1, 1, 1, 1], [0, 0, 0, 0]),
+    ([1, 2], [1, 1], [5, 3]),
+    ([5, 1, 5, 3], [2, 0, 1, 4], [0, 3, 1, 0]),  # unsorted, a day repeated
+    ([], [], []),
+])
+def test_km_median_days_is_the_median_of_the_full_curve(days, events, censored):
+    km = kaplan_meier(days, events, censored)
+    assert km_median_days(days, events, censored) == (km_median(km) if not km.empty else None)
+
+
 def test_logrank_test_matches_hand_calculation():
     # A: events on days 1, 2. B: event on day 3 and one censored on day 3.
     # day 1: n=4 (A 2), d=1: E_A = 1/2, V = 1*3/3 * 1/2*1/2 = 1/4
@@ -322,6 +335,10 @@ def test_adjusted_difference_drops_strata_without_common_support_and_reports_the
     assert r["adjusted_difference"] == pytest.approx(-0.05)
     assert r["excluded_share"] == pytest.approx(0.2)
     assert r["strata_used"] == 2
+    # Sums: skills 80 + 20 + 50 people (64 + 6 + 5 placed), 100 of them in common support;
+    # mindset 20 + 80 (17 + 28), all in common support.
+    assert (r["treated_n"], r["treated_x"], r["treated_n_common"]) == (150, 75, 100)
+    assert (r["control_n"], r["control_x"], r["control_n_common"]) == (100, 45, 100)
 
 
 def test_adjusted_difference_over_several_strata_columns_with_a_missing_level():
