@@ -91,17 +91,18 @@ levels as (
     group by program_type, characteristic, level
 ),
 -- The ranks wanted in each level's sorted wages: the two middle ones (equal when n is odd) and
--- the interval's two order statistics.
+-- the interval's two order statistics. Divided by 2.0, not 2: engines that divide integers as
+-- integers (DataFusion, docs/scaling.md) would otherwise read other ranks.
 ranks as (
     select
         *,
-        floor((median_monthly_wage_n + 1) / 2)::bigint as middle_low,
-        ceil((median_monthly_wage_n + 1) / 2)::bigint as middle_high,
-        greatest(1, floor(median_monthly_wage_n / 2 - 0.98 * sqrt(median_monthly_wage_n)))::bigint
+        floor((median_monthly_wage_n + 1) / 2.0)::bigint as middle_low,
+        ceil((median_monthly_wage_n + 1) / 2.0)::bigint as middle_high,
+        greatest(1, floor(median_monthly_wage_n / 2.0 - 0.98 * sqrt(median_monthly_wage_n)))::bigint
             as interval_low,
         least(
             median_monthly_wage_n,
-            ceil(1 + median_monthly_wage_n / 2 + 0.98 * sqrt(median_monthly_wage_n))
+            ceil(1 + median_monthly_wage_n / 2.0 + 0.98 * sqrt(median_monthly_wage_n))
         )::bigint as interval_high
     from levels
 ),
@@ -127,7 +128,7 @@ order_statistics as (
         r.characteristic,
         r.level,
         (min(w.monthly_wage) filter (where w.through_rank >= r.middle_low)
-         + min(w.monthly_wage) filter (where w.through_rank >= r.middle_high)) / 2
+         + min(w.monthly_wage) filter (where w.through_rank >= r.middle_high)) / 2.0
             as median_monthly_wage,
         min(w.monthly_wage) filter (where w.through_rank >= r.interval_low)
             as median_monthly_wage_low,
