@@ -9,17 +9,21 @@ comparison trustworthy".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+# statsmodels and scipy.stats are imported where they are used: importing statsmodels' proportion
+# module (which loads scipy.stats) takes 0.6-0.8 s, on the first page every official opens after
+# a server start, while the Overview needs only Wilson intervals.
 
 KM_COLUMNS = ["day", "at_risk", "events", "censored", "survival", "survival_low", "survival_high"]
 
 
 def _z(alpha: float) -> float:
-    return float(sps.norm.isf(alpha / 2))
+    """The two-sided normal critical value (1.959964 for alpha = 0.05)."""
+    return NormalDist().inv_cdf(1 - alpha / 2)
 
 
 def _to_float(a) -> np.ndarray:
@@ -36,7 +40,9 @@ def _to_float(a) -> np.ndarray:
 def wilson_interval(successes, n, alpha: float = 0.05):
     """Wilson score interval for ``successes / n``, vectorised.
 
-    Uses ``statsmodels.stats.proportion.proportion_confint(method="wilson")``.
+    The closed form ``(p + z²/2n -/+ z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``, as
+    ``statsmodels.stats.proportion.proportion_confint(method="wilson")`` computes it (the tests
+    compare the two); written out so the first page does not wait for statsmodels' import.
     ``successes`` and ``n`` may be scalars, numpy arrays or pandas Series (aligned by
     position). Where ``n`` is 0 or missing, both limits are NaN; no warning is emitted.
 
@@ -47,9 +53,14 @@ def wilson_interval(successes, n, alpha: float = 0.05):
     valid = np.isfinite(x) & np.isfinite(m) & (m > 0)
     if np.any(valid & ((x < 0) | (x > m))):
         raise ValueError("successes must lie between 0 and n")
-    # statsmodels divides by n without guarding; feed it a harmless n where the answer is NaN.
-    low, high = proportion_confint(np.where(valid, x, 0.0), np.where(valid, m, 1.0),
-                                   alpha=alpha, method="wilson")
+    # A harmless n where the answer is NaN anyway, so nothing divides by zero.
+    x, m = np.where(valid, x, 0.0), np.where(valid, m, 1.0)
+    z2 = _z(alpha) ** 2
+    p = x / m
+    denominator = 1 + z2 / m
+    center = (p + z2 / (2 * m)) / denominator
+    half = np.sqrt(z2 * (p * (1 - p) / m + z2 / (4 * m**2))) / denominator
+    low, high = center - half, center + half
     low = np.where(valid, low, np.nan).astype(float)
     high = np.where(valid, high, np.nan).astype(float)
     if scalar:
@@ -64,6 +75,8 @@ def newcombe_difference(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, flo
     spells it "newcomb"), which combines the two Wilson intervals. Returns
     ``(difference, low, high)``; all NaN if either denominator is 0 or missing.
     """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     vals = [float(_to_float(v)) for v in (x1, n1, x2, n2)]
     x1, n1, x2, n2 = vals
     if not (np.isfinite(vals).all() and n1 > 0 and n2 > 0):
@@ -225,7 +238,9 @@ def logrank_test(groups: pd.DataFrame) -> tuple[float, float]:
         return np.nan, np.nan
     if not np.isfinite(chi2):
         return np.nan, np.nan
-    return chi2, float(sps.chi2.sf(chi2, k - 1))
+    from scipy.stats import chi2 as chi2_distribution
+
+    return chi2, float(chi2_distribution.sf(chi2, k - 1))
 
 
 # --------------------------------------------------------------------------- composition

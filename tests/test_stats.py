@@ -50,6 +50,20 @@ def test_wilson_interval_is_vectorised_over_series_and_nan_for_zero_n_without_wa
     assert np.isnan(low[[1, 4]]).all() and np.isnan(high[[1, 4]]).all()
 
 
+@pytest.mark.parametrize("alpha", [0.05, 0.1, 0.01])
+def test_wilson_interval_equals_statsmodels_over_many_counts(alpha):
+    # The closed form in reemploy.stats against statsmodels' own, from 1 to 10 million trials,
+    # the edges 0 and n included.
+    rng = np.random.default_rng(7)
+    n = np.concatenate([rng.integers(1, 10**7, 2000), [1, 1, 2, 10, 10]])
+    x = np.concatenate([np.minimum((rng.random(2000) * (n[:2000] + 1)).astype(int), n[:2000]),
+                        [0, 1, 1, 0, 10]])
+    low, high = wilson_interval(x, n, alpha=alpha)
+    exp_low, exp_high = proportion_confint(x, n, alpha=alpha, method="wilson")
+    np.testing.assert_allclose(low, exp_low, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(high, exp_high, rtol=0, atol=1e-12)
+
+
 def test_wilson_interval_for_scalar_zero_n_is_nan_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
