@@ -24,6 +24,7 @@ import numpy as np
 
 from reemploy.contract import AGE_BANDS, PROGRAM_TYPES
 from reemploy.extracts import REPO_ROOT, is_empty, open_extract
+from reemploy.filters import Filters
 
 PERIOD_START = dt.date(1998, 1, 1)
 
@@ -170,9 +171,7 @@ PANDAS_EQUIVALENT_QUERIES = ("headline_by_program", "time_to_placement_by_progra
                              "employer_mix_by_program")
 
 
-def _filters_from(params: dict) -> "Filters":
-    from reemploy.filters import Filters
-
+def _filters_from(params: dict) -> Filters:
     dates = {key: dt.date.fromisoformat(params[url][0])
              for url, key in (("from", "date_from"), ("to", "date_to")) if url in params}
     return Filters(districts=tuple(params.get("district", ())), sectors=tuple(params.get("sector", ())),

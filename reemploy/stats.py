@@ -161,9 +161,12 @@ def _counts(values) -> np.ndarray:
 
 
 def km_median_days(days, events, censored) -> float | None:
-    """km_median(kaplan_meier(days, events, censored)) without the band and the table: the
-    smallest day with survival <= 0.5, or None if never reached (a median per district and
-    programme is asked dozens of times per page)."""
+    """Median time to the event: the smallest day with survival <= 0.5 (the product-limit
+    estimate of kaplan_meier), or None if never reached. Only the survival column is computed:
+    a median per district and programme is asked dozens of times per page.
+
+    Note: ``SurvfuncRight.quantile(0.5)`` uses a strict ``< 0.5`` (the SAS convention) and so
+    can answer a later day when the curve sits exactly at 0.5."""
     if np.asarray(days).size == 0:
         return None
     uday, _, _, _, survival = _product_limit(days, events, censored)
@@ -182,18 +185,6 @@ def _loglog_band(survival: np.ndarray, se: np.ndarray, z: float):
     low[at_one] = 1.0
     high[at_one] = 1.0
     return low, high
-
-
-def km_median(km: pd.DataFrame) -> float | None:
-    """Median time: the smallest day t with survival(t) <= 0.5, or None if never reached.
-
-    Note: ``SurvfuncRight.quantile(0.5)`` uses a strict ``< 0.5`` (the SAS convention) and so
-    can answer a later day when the curve sits exactly at 0.5.
-    """
-    hit = km.loc[km["survival"] <= 0.5, "day"]
-    if hit.empty:
-        return None
-    return float(hit.min())
 
 
 def logrank_test(groups: pd.DataFrame) -> tuple[float, float]:

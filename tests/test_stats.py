@@ -14,7 +14,6 @@ from reemploy.stats import (
     adjusted_difference,
     balance_table,
     kaplan_meier,
-    km_median,
     km_median_days,
     logrank_test,
     newcombe_difference,
@@ -233,19 +232,16 @@ def test_kaplan_meier_of_empty_input_has_the_columns_and_no_rows():
 
 
 def test_km_median_is_first_day_at_or_below_one_half():
-    km = kaplan_meier(HAND_DAYS, HAND_EVENTS, HAND_CENSORED)
-    assert km_median(km) == 4.0  # S(3) = 0.60, S(4) = 0.48
+    assert km_median_days(HAND_DAYS, HAND_EVENTS, HAND_CENSORED) == 4.0  # S(3) = 0.60, S(4) = 0.48
 
 
 def test_km_median_counts_a_curve_exactly_at_one_half():
     # S = 3/4, 1/2, 1/4: the median is day 2 (statsmodels' quantile, strict <, would say 3).
-    km = kaplan_meier([1, 2, 3, 4], [1, 1, 1, 1], [0, 0, 0, 0])
-    assert km_median(km) == 2.0
+    assert km_median_days([1, 2, 3, 4], [1, 1, 1, 1], [0, 0, 0, 0]) == 2.0
 
 
 def test_km_median_is_none_when_survival_never_reaches_one_half():
-    km = kaplan_meier([1, 2], [1, 1], [5, 3])
-    assert km_median(km) is None
+    assert km_median_days([1, 2], [1, 1], [5, 3]) is None
 
 
 @pytest.mark.parametrize("days, events, censored", [
@@ -255,9 +251,10 @@ def test_km_median_is_none_when_survival_never_reaches_one_half():
     ([5, 1, 5, 3], [2, 0, 1, 4], [0, 3, 1, 0]),  # unsorted, a day repeated
     ([], [], []),
 ])
-def test_km_median_days_is_the_median_of_the_full_curve(days, events, censored):
+def test_km_median_days_is_where_the_full_curve_first_reaches_one_half(days, events, censored):
     km = kaplan_meier(days, events, censored)
-    assert km_median_days(days, events, censored) == (km_median(km) if not km.empty else None)
+    reached = km.loc[km["survival"] <= 0.5, "day"]
+    assert km_median_days(days, events, censored) == (None if reached.empty else reached.min())
 
 
 def test_logrank_test_matches_hand_calculation():
