@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from reemploy.stats import (
     adjusted_difference,
@@ -92,6 +92,22 @@ def test_newcombe_difference_matches_newcombe_1998_table_ii_method_10(x1, n1, x2
     assert d == pytest.approx(diff)
     assert lo == pytest.approx(low, abs=5e-5)
     assert hi == pytest.approx(high, abs=5e-5)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.1])
+def test_newcombe_difference_equals_statsmodels_over_many_pairs(alpha):
+    # The closed form in reemploy.stats against statsmodels' confint_proportions_2indep
+    # ("newcomb", "diff"), edges 0 and n included.
+    rng = np.random.default_rng(11)
+    n = rng.integers(1, 100_000, size=(300, 2))
+    x = np.minimum((rng.random((300, 2)) * (n + 1)).astype(int), n)
+    pairs = [*zip(x[:, 0], n[:, 0], x[:, 1], n[:, 1]), (0, 5, 5, 5), (5, 5, 0, 5), (1, 1, 0, 1)]
+    for x1, n1, x2, n2 in pairs:
+        d, low, high = newcombe_difference(x1, n1, x2, n2, alpha=alpha)
+        exp_low, exp_high = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb",
+                                                       compare="diff", alpha=alpha)
+        assert d == pytest.approx(x1 / n1 - x2 / n2, abs=1e-15)
+        assert (low, high) == pytest.approx((exp_low, exp_high), abs=1e-12)
 
 
 def test_newcombe_difference_is_nan_when_either_denominator_is_zero():
