@@ -138,7 +138,10 @@ def placement_rate_by_cohort(
     yet followed for that long after exit, `is_open_quarter` for a quarter still running at
     as_of. Numerators are suppressed with their rates, and a programme's quarters add up to its
     headline figure, so suppression is complementary (suppress_breakdown)."""
-    return suppress_breakdown(_cohort_rates(con, extract, filters), COHORT_RATES, min_cell)
+    # Remembered: the Trends page draws these and then works out their changes from them.
+    return _remember(
+        (str(extract.path), extract.version, "placement_rate_by_cohort", filters, min_cell),
+        lambda: suppress_breakdown(_cohort_rates(con, extract, filters), COHORT_RATES, min_cell))
 
 
 # cohort measure -> (its numerator, the flag saying the cohort is fully observed for it)
@@ -469,22 +472,26 @@ def clear_memo() -> None:
         _QUERY_MEMO.clear()
 
 
-def _query(con, extract: Extract, filters: Filters, name: str, **extra) -> pd.DataFrame:
-    """run_query(name) under the filters, answered from the memo when asked already; a copy, so
-    callers may change it."""
-    key = (str(extract.path), extract.version, name, filters, tuple(sorted(extra.items())))
+def _remember(key: tuple, compute) -> pd.DataFrame:
+    """compute(), or its answer from the memo under `key`; a copy, so callers may change it."""
     with _QUERY_LOCK:
         if key in _QUERY_MEMO:
             _QUERY_MEMO.move_to_end(key)
             return _QUERY_MEMO[key].copy()
-    # Extras are hashable here (tuples); DuckDB binds lists.
-    bound = {k: list(v) if isinstance(v, tuple) else v for k, v in extra.items()}
-    df = run_query(con, name, query_params(extract, filters, **bound))
+    df = compute()
     with _QUERY_LOCK:
         _QUERY_MEMO[key] = df
         while len(_QUERY_MEMO) > _QUERY_MEMO_SIZE:
             _QUERY_MEMO.popitem(last=False)
     return df.copy()
+
+
+def _query(con, extract: Extract, filters: Filters, name: str, **extra) -> pd.DataFrame:
+    """run_query(name) under the filters, answered from the memo when asked already."""
+    # Extras are hashable here (tuples); DuckDB binds lists.
+    bound = {k: list(v) if isinstance(v, tuple) else v for k, v in extra.items()}
+    return _remember((str(extract.path), extract.version, name, filters, tuple(sorted(extra.items()))),
+                     lambda: run_query(con, name, query_params(extract, filters, **bound)))
 
 
 def _strata(con, extract, filters) -> pd.DataFrame:
@@ -593,7 +600,7 @@ def placement_rate_changes(
     successes, complete = COHORT_MEASURES[measure]
     cohorts = _cohort_rates(con, extract, filters)
     keyed = cohorts.set_index(["program_type", "cohort_start"])
-    protected = suppress_breakdown(cohorts, COHORT_RATES, min_cell)
+    protected = placement_rate_by_cohort(con, extract, filters, min_cell)
     hidden = set(map(tuple, protected.loc[protected[f"{measure}_suppressed"],
                                           ["program_type", "cohort_start"]].to_numpy()))
     columns = ["program_type", "cohort_start", "enrolled_count", measure, f"{measure}_n",
