@@ -160,10 +160,7 @@ def _product_limit(days, events, censored):
 
 def _counts(values) -> np.ndarray:
     """Float counts with missing (or unreadable) ones as 0."""
-    array = np.asarray(values)
-    if array.dtype.kind not in "iuf":
-        array = pd.to_numeric(pd.Series(array), errors="coerce").to_numpy(float, na_value=np.nan)
-    return np.nan_to_num(array.astype(float), nan=0.0)
+    return np.nan_to_num(_to_float(np.asarray(values)), nan=0.0)
 
 
 def km_median_days(days, events, censored) -> float | None:
