@@ -24,7 +24,7 @@ import numpy as np
 
 from reemploy.contract import AGE_BANDS, PROGRAM_TYPES
 from reemploy.extracts import REPO_ROOT, is_empty, open_extract
-from reemploy.filters import Filters
+from reemploy.filters import Filters, filter_options_from, parse_query_params
 
 PERIOD_START = dt.date(1998, 1, 1)
 
@@ -176,23 +176,23 @@ PANDAS_EQUIVALENT_QUERIES = ("headline_by_program", "time_to_placement_by_progra
                              "employer_mix_by_program")
 
 
-def _filters_from(params: dict) -> Filters:
-    dates = {key: dt.date.fromisoformat(params[url][0])
-             for url, key in (("from", "date_from"), ("to", "date_to")) if url in params}
-    return Filters(districts=tuple(params.get("district", ())), sectors=tuple(params.get("sector", ())),
-                   programs=tuple(params.get("program", ())), age_bands=tuple(params.get("age", ())),
-                   **dates)
+def _filters_from(params: dict, options: dict) -> Filters:
+    """The filters a page would apply for these URL parameters (filters.parse_query_params)."""
+    return parse_query_params(params, options).filters
 
 
 def run_queries(data_dir: str, interactions: list[dict]) -> dict:
     """The pandas side's figures answered by the app's own SQL, each interaction from scratch."""
     from reemploy.db import connect, query_params, run_query
 
+    from reemploy.metrics import filter_catalogue
+
     extract = open_extract(data_dir)
     con = connect(extract)
+    options = filter_options_from(filter_catalogue(con))
     samples = []
     for params in interactions:
-        bound = query_params(extract, _filters_from(params))
+        bound = query_params(extract, _filters_from(params, options))
         started = time.perf_counter()
         for name in PANDAS_EQUIVALENT_QUERIES:
             run_query(con, name, bound)

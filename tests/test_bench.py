@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from reemploy import bench, ui
-from reemploy.filters import Filters
+from reemploy.filters import Filters, filter_options_from
 
 CATALOGUE = {"districts": ("Anqiao", "Baitang", "Chunlin"), "sectors": ("coal mining", "textiles")}
 AS_OF = dt.date(2002, 12, 31)
@@ -46,12 +46,14 @@ def test_the_report_names_every_page_and_the_pandas_comparison():
 
 
 def test_interaction_links_become_the_filters_the_pages_would_apply():
+    options = filter_options_from({"districts": ("北山",), "sectors": ("coal",)})
     filters = bench._filters_from({"district": ["北山"], "sector": ["coal"], "program": ["skills"],
-                                   "age": ["40-49"], "from": ["2001-01-01"], "to": ["2001-12-31"]})
+                                   "age": ["40-49"], "from": ["2001-01-01"], "to": ["2001-12-31"]},
+                                  options)
     assert filters == Filters(districts=("北山",), sectors=("coal",), programs=("skills",),
                               age_bands=("40-49",), date_from=dt.date(2001, 1, 1),
                               date_to=dt.date(2001, 12, 31))
-    assert bench._filters_from({}) == Filters()
+    assert bench._filters_from({}, options) == Filters()
 
 
 def test_the_same_figures_side_times_every_interaction_on_a_tiny_extract(tiny_extract):
