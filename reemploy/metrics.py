@@ -140,7 +140,7 @@ def placement_rate_by_cohort(
     headline figure, so suppression is complementary (suppress_breakdown)."""
     # Remembered: the Trends page draws these and then works out their changes from them.
     return _remember(
-        (str(extract.path), extract.version, "placement_rate_by_cohort", filters, min_cell),
+        (str(extract.path), extract.version, "metrics.placement_rate_by_cohort", filters, min_cell),
         lambda: suppress_breakdown(_cohort_rates(con, extract, filters), COHORT_RATES, min_cell))
 
 
@@ -153,11 +153,15 @@ COHORT_RATES = {measure: successes for measure, (successes, _) in COHORT_MEASURE
 
 
 def _cohort_rates(con, extract: Extract, filters: Filters) -> pd.DataFrame:
-    df = _query(con, extract, filters, "placement_rate_by_cohort")
-    for measure, (successes, complete) in COHORT_MEASURES.items():
-        df = add_rate(df, measure, successes)
-        df[complete] = df[f"{measure}_n"] == df["enrolled_count"]
-    return order_programs(df).reset_index(drop=True)
+    # Remembered: placement_rate_changes reads these unsuppressed rates and the suppressed ones.
+    def compute() -> pd.DataFrame:
+        df = _query(con, extract, filters, "placement_rate_by_cohort")
+        for measure, (successes, complete) in COHORT_MEASURES.items():
+            df = add_rate(df, measure, successes)
+            df[complete] = df[f"{measure}_n"] == df["enrolled_count"]
+        return order_programs(df).reset_index(drop=True)
+
+    return _remember((str(extract.path), extract.version, "metrics._cohort_rates", filters), compute)
 
 
 def enrollment_counts(
@@ -459,7 +463,8 @@ def employer_mix(
 # Several figures of one page rest on the same question under the same filters (the headline
 # counts under the profile, the durations under the curves and the log-rank test, the strata
 # under the adjusted difference and the balance table): remember the last few answers so each
-# is asked once. Keyed by the extract's folder and version, the question, its filters and extras,
+# is asked once (and a few figures computed from them, named "metrics.<function>"). Keyed by the
+# extract's folder and version, the question, its filters and extras,
 # so a new extract or import never reuses them; clear_memo() forgets them (the benchmark measures
 # every interaction cold).
 _QUERY_MEMO: OrderedDict = OrderedDict()
