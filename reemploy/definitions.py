@@ -130,7 +130,7 @@ METRICS: dict[str, Definition] = {
         caveats=("Counts the first job only: someone who moved to a better job is not retained.",
                  "Refers to older cohorts than the placement rate, because a job needs a year of "
                  "follow-up."),
-        queries=("headline_by_program", "retention_by_program", "outcomes_by_characteristic"),
+        queries=("headline_by_program", "profile_by_program", "outcomes_by_characteristic"),
         phrase="keeping the first job for 12 months",
     ),
     "median_monthly_wage": Definition(
@@ -143,8 +143,7 @@ METRICS: dict[str, Definition] = {
                  "self-employment have more of their jobs left out.",
                  "Nominal yuan: not adjusted for prices across years or districts.",
                  "On Who benefits its 95% interval is distribution-free (order statistics)."),
-        queries=("headline_by_program", "wage_at_placement_by_program",
-                 "outcomes_by_characteristic"),
+        queries=("headline_by_program", "profile_by_program", "outcomes_by_characteristic"),
         phrase="the median wage of the first job",
     ),
     "median_wage_replacement": Definition(
@@ -155,7 +154,7 @@ METRICS: dict[str, Definition] = {
         denominator="First jobs with a recorded wage whose person has a prior wage above 0.",
         caveats=("Re-employment after the lay-offs often went to private firms, self-employment "
                  "and services at lower wages: below 1 is normal.",),
-        queries=("headline_by_program", "wage_at_placement_by_program"),
+        queries=("headline_by_program", "profile_by_program"),
     ),
     "cost_per_placement": Definition(
         label="Cost per placement",

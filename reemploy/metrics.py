@@ -87,7 +87,15 @@ def headline_figures(
 ) -> pd.DataFrame:
     """One row per programme type with every headline metric, its interval, denominator and
     suppression flags."""
-    df = _query(con, extract, filters, "headline_by_program")
+    return stats.suppress(_headline(con, extract, filters, "headline_by_program"),
+                          min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra=HEADLINE_NUMERATORS)
+
+
+def _headline(con, extract: Extract, filters: Filters, query: str) -> pd.DataFrame:
+    """The headline figures before suppression, from `query`: headline_by_program or a question
+    that returns the same columns and more (profile_by_program)."""
+    df = _query(con, extract, filters, query)
     df = add_rate(df, "completion_rate", "completed_count")
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = add_rate(df, "retention_12m", "retained_12m_count")
@@ -96,9 +104,7 @@ def headline_figures(
     durations = _query(con, extract, filters, "time_to_placement_by_program")
     df = df.merge(km_medians(durations), on="program_type", how="left")
     df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
-    df = order_programs(df).reset_index(drop=True)
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
-                          extra=HEADLINE_NUMERATORS)
+    return order_programs(df).reset_index(drop=True)
 
 
 # Headline measure -> the columns that would give a suppressed value back (numerator / n). The
@@ -420,16 +426,9 @@ def programme_profile(
 ) -> pd.DataFrame:
     """The headline figures plus retention at 6 months and the wage distribution at the first
     job (10th, 25th, 50th, 75th, 90th percentiles, computed in SQL) and the wage replacement
-    quartiles; one row per programme."""
-    df = headline_figures(con, extract, filters, min_cell)
-    retention = _query(con, extract, filters, "retention_by_program")
-    wages = _query(con, extract, filters, "wage_at_placement_by_program")
-    df = df.merge(retention[["program_type", "retention_6m_n", "retained_6m_count"]],
-                  on="program_type", how="left")
-    df = df.merge(wages, on="program_type", how="left")
-    for column in ("retention_6m_n", "retained_6m_count", "monthly_wage_n", "wage_replacement_n"):
-        df[column] = df[column].fillna(0).astype("int64")
-    df = add_rate(df, "retention_6m", "retained_6m_count")
+    quartiles; one row per programme. One question (profile_by_program) answers all of it."""
+    df = add_rate(_headline(con, extract, filters, "profile_by_program"),
+                  "retention_6m", "retained_6m_count")
     governed = {
         **HEADLINE_NUMERATORS,
         "retention_6m": ["retained_6m_count"],

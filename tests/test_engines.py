@@ -56,13 +56,13 @@ SPARK_FILTERED_OUTCOMES = """(
 # The questions that need more than the macro expanded, and why. The tests check they still
 # fail, so these lists (and docs/scaling.md) stay true.
 DATAFUSION_NEEDS_DIALECT_CHANGES = {
-    "wage_at_placement_by_program":
+    "profile_by_program":
         "quantile_cont(x, [fractions]) returning a list; DataFusion's percentile_cont takes one fraction",
 }
 SPARK_NEEDS_DIALECT_CHANGES = {
     "placement_rate_by_program_and_horizon":
         "unnest($horizons_days::integer[]) (Spark: explode(cast(:horizons_days as array<int>)))",
-    "wage_at_placement_by_program":
+    "profile_by_program":
         "the [0.10, 0.25, ...] list literal (Spark: array(...); its percentile takes an array)",
 }
 FILTER_SETS = {

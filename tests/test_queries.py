@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import pandas as pd
 import pytest
 
 from reemploy import metrics
@@ -265,9 +266,9 @@ def test_placement_rate_by_program_and_horizon_at_180_days_equals_the_headline(t
     assert (merged["placed_count"] == merged["placed_180d_count"]).all()
 
 
-def test_wage_at_placement_by_program_gives_interpolated_quantiles(tiny):
+def test_profile_by_program_gives_interpolated_wage_quantiles(tiny):
     con, extract = tiny
-    got = rows_by(run_query(con, "wage_at_placement_by_program", query_params(extract, Filters())),
+    got = rows_by(run_query(con, "profile_by_program", query_params(extract, Filters())),
                   "program_type")
     skills = got["skills"]
     # First-job wages 600 (S1) and 700 (S4); S5's first job has none. Linear interpolation
@@ -286,9 +287,9 @@ def test_wage_at_placement_by_program_gives_interpolated_quantiles(tiny):
     assert got["none"]["wage_replacement_n"] == 0
 
 
-def test_retention_by_program_at_6_and_12_months(tiny):
+def test_profile_by_program_gives_retention_at_6_and_12_months(tiny):
     con, extract = tiny
-    got = rows_by(run_query(con, "retention_by_program", query_params(extract, Filters())),
+    got = rows_by(run_query(con, "profile_by_program", query_params(extract, Filters())),
                   "program_type")
     # skills first jobs: S1 (open), S4 (lasted 2001-12-01 to 2002-03-01: 90 days), S5 (to
     # 2002-01-01: 518 days); all started >= 365 days before as_of.
@@ -297,6 +298,45 @@ def test_retention_by_program_at_6_and_12_months(tiny):
     # mindset jobs started 2002-02-01: followed 182 days (to 08-02) but not 365.
     assert (got["mindset"]["retention_6m_n"], got["mindset"]["retained_6m_count"]) == (2, 2)
     assert got["mindset"]["retention_12m_n"] == 0
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    from reemploy.synthetic import generate_extract
+
+    extract = open_extract(generate_extract(tmp_path_factory.mktemp("generated"), 4_000))
+    return connect(extract), extract
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(),
+    Filters(districts=("Anqiao", "Nanpo"), date_from=D("2000-03-05"), date_to=D("2001-07-19")),
+    Filters(sectors=("textiles",), programs=("mindset",), age_bands=("40-49",)),
+])
+def test_profile_by_program_agrees_with_the_headline_and_with_pandas(generated, filters):
+    # One pass for the Compare profile: its headline columns are headline_by_program's, and its
+    # retention and quantiles are those pandas computes from the outcome rows themselves.
+    con, extract = generated
+    params = query_params(extract, filters)
+    profile = run_query(con, "profile_by_program", params)
+    headline = run_query(con, "headline_by_program", params)
+    pd.testing.assert_frame_equal(profile[list(headline.columns)], headline, check_dtype=False)
+    sql = load_sql("headline_by_program")
+    rows = con.execute("select * from filtered_outcomes($districts, $sectors, $programs, "
+                       "$date_from, $date_to, $genders, $age_bands, $educations)",
+                       {k: params[k] for k in sql_parameters(sql)}).df()
+    assert len(profile) == rows["program_type"].nunique() > 0
+    for got in profile.to_dict("records"):
+        part = rows[rows["program_type"] == got["program_type"]]
+        assert got["retention_6m_n"] == part["is_followed_6m"].sum()
+        assert got["retained_6m_count"] == part["is_retained_6m"].sum()
+        wages = part["monthly_wage_by_as_of"].dropna()
+        replacement = part["wage_replacement_by_as_of"].dropna()
+        assert got["monthly_wage_n"] == len(wages)
+        for q in (10, 25, 50, 75, 90):
+            assert got[f"monthly_wage_p{q}"] == pytest.approx(wages.quantile(q / 100))
+        for q in (25, 50, 75):
+            assert got[f"wage_replacement_p{q}"] == pytest.approx(replacement.quantile(q / 100))
 
 
 def test_employer_mix_by_program_counts_first_jobs_by_employer_type(tiny):
