@@ -12,6 +12,11 @@
 -- same values, but wages repeat (a few thousand distinct amounts), so this groups instead of
 -- sorting millions of values (10M enrollments, unfiltered: about 1.0 s instead of 2.1 s; the
 -- same at 1M).
+-- The levels are grouped by their small integer codes (age_code, gender_code, education_code,
+-- numbered in views/enrollment_outcomes.sql) and named from outcome_strata at the end: hashing
+-- integers instead of texts (1M enrollments, unfiltered: about 100 ms instead of 175 ms; 10M:
+-- 465 ms instead of 575 ms). Codes are never NULL, so in a grouping set the one code grouped is
+-- coalesce(age_code, gender_code, education_code).
 -- The outcome flags and the wage of first jobs started by as_of are defined in
 -- views/enrollment_outcomes.sql.
 -- Grain: one row per program_type x characteristic x level present under the filters.
@@ -19,9 +24,9 @@
 with outcomes as (
     select
         program_type,
-        age_band,
-        gender_level as gender,
-        education_level as education,
+        age_code,
+        gender_code,
+        education_code,
         is_followed_180d,
         is_placed_180d,
         is_followed_12m,
@@ -36,9 +41,9 @@ with outcomes as (
 fine as (
     select
         program_type,
-        age_band,
-        gender,
-        education,
+        age_code,
+        gender_code,
+        education_code,
         monthly_wage,
         count(*) as enrolled_count,
         sum(is_followed_180d)::bigint as placement_rate_180d_n,
@@ -46,22 +51,19 @@ fine as (
         sum(is_followed_12m)::bigint as retention_12m_n,
         sum(is_retained_12m)::bigint as retained_12m_count
     from outcomes
-    group by program_type, age_band, gender, education, monthly_wage
+    group by program_type, age_code, gender_code, education_code, monthly_wage
 ),
--- One row per programme x characteristic x level x wage.
+-- One row per programme x characteristic x level x wage; characteristic 1 is the age band, 2
+-- gender, 3 education.
 cells as (
     select
         program_type,
         case
-            when grouping(age_band) = 0 then 'age_band'
-            when grouping(gender) = 0 then 'gender'
-            else 'education'
-        end as characteristic,
-        case
-            when grouping(age_band) = 0 then age_band
-            when grouping(gender) = 0 then gender
-            else education
-        end as level,
+            when grouping(age_code) = 0 then 1
+            when grouping(gender_code) = 0 then 2
+            else 3
+        end as characteristic_code,
+        coalesce(age_code, gender_code, education_code) as level_code,
         monthly_wage,
         sum(enrolled_count)::bigint as enrolled_count,
         sum(placement_rate_180d_n)::bigint as placement_rate_180d_n,
@@ -70,16 +72,16 @@ cells as (
         sum(retained_12m_count)::bigint as retained_12m_count
     from fine
     group by grouping sets (
-        (program_type, age_band, monthly_wage),
-        (program_type, gender, monthly_wage),
-        (program_type, education, monthly_wage)
+        (program_type, age_code, monthly_wage),
+        (program_type, gender_code, monthly_wage),
+        (program_type, education_code, monthly_wage)
     )
 ),
 levels as (
     select
         program_type,
-        characteristic,
-        level,
+        characteristic_code,
+        level_code,
         sum(enrolled_count)::bigint as enrolled_count,
         sum(placement_rate_180d_n)::bigint as placement_rate_180d_n,
         sum(placed_180d_count)::bigint as placed_180d_count,
@@ -88,7 +90,7 @@ levels as (
         coalesce(sum(enrolled_count) filter (where monthly_wage is not null), 0)::bigint
             as median_monthly_wage_n
     from cells
-    group by program_type, characteristic, level
+    group by program_type, characteristic_code, level_code
 ),
 -- The ranks wanted in each level's sorted wages: the two middle ones (equal when n is odd) and
 -- the interval's two order statistics. Divided by 2.0, not 2: engines that divide integers as
@@ -111,11 +113,11 @@ ranks as (
 running as (
     select
         program_type,
-        characteristic,
-        level,
+        characteristic_code,
+        level_code,
         monthly_wage,
         sum(enrolled_count) over (
-            partition by program_type, characteristic, level
+            partition by program_type, characteristic_code, level_code
             order by monthly_wage
             rows between unbounded preceding and current row
         ) as through_rank
@@ -125,8 +127,8 @@ running as (
 order_statistics as (
     select
         r.program_type,
-        r.characteristic,
-        r.level,
+        r.characteristic_code,
+        r.level_code,
         (min(w.monthly_wage) filter (where w.through_rank >= r.middle_low)
          + min(w.monthly_wage) filter (where w.through_rank >= r.middle_high)) / 2.0
             as median_monthly_wage,
@@ -137,14 +139,34 @@ order_statistics as (
     from ranks as r
     join running as w
         on w.program_type = r.program_type
-       and w.characteristic = r.characteristic
-       and w.level = r.level
-    group by r.program_type, r.characteristic, r.level
+       and w.characteristic_code = r.characteristic_code
+       and w.level_code = r.level_code
+    group by r.program_type, r.characteristic_code, r.level_code
+),
+-- The name of each characteristic and level, from the stratum labels.
+level_labels as (
+    select distinct
+        c.characteristic_code,
+        c.characteristic,
+        case c.characteristic_code
+            when 1 then s.age_code
+            when 2 then s.gender_code
+            else s.education_code
+        end as level_code,
+        case c.characteristic_code
+            when 1 then s.age_band
+            when 2 then s.gender_level
+            else s.education_level
+        end as level
+    from outcome_strata as s
+    cross join (
+        values (1, 'age_band'), (2, 'gender'), (3, 'education')
+    ) as c (characteristic_code, characteristic)
 )
 select
     r.program_type,
-    r.characteristic,
-    r.level,
+    l.characteristic,
+    l.level,
     r.enrolled_count,
     r.placement_rate_180d_n,
     r.placed_180d_count,
@@ -155,8 +177,11 @@ select
     o.median_monthly_wage_low,
     o.median_monthly_wage_high
 from ranks as r
+join level_labels as l
+    on l.characteristic_code = r.characteristic_code
+   and l.level_code = r.level_code
 left join order_statistics as o
     on o.program_type = r.program_type
-   and o.characteristic = r.characteristic
-   and o.level = r.level
-order by r.program_type, r.characteristic, r.level
+   and o.characteristic_code = r.characteristic_code
+   and o.level_code = r.level_code
+order by r.program_type, l.characteristic, l.level

@@ -92,8 +92,9 @@ _OUTCOMES_COPY = (
 # The labels of the stratum numbers the view gives (one row per combination present), read from
 # the file just written rather than by evaluating the view again.
 _STRATA_COPY = (
-    "copy (select distinct stratum, age_band, gender_level, education_level, prior_sector, district "
-    "from read_parquet({outcomes}) order by stratum) to {path} (format parquet)"
+    "copy (select distinct stratum, age_band, gender_level, education_level, prior_sector, district, "
+    "age_code, gender_code, education_code from read_parquet({outcomes}) order by stratum) "
+    "to {path} (format parquet)"
 )
 
 

@@ -88,7 +88,9 @@ dated as (
 -- Who enrolled, as the strata of the adjusted comparison: a missing gender or education is its
 -- own level 'unknown' (age_band is already 'unknown' without a birth year). Each combination
 -- present gets a small integer, so the strata question groups by one integer instead of five
--- texts (3x faster); outcome_strata (db.build_outcomes) gives the labels back.
+-- texts (3x faster); outcome_strata (db.build_outcomes) gives the labels back. Each level of
+-- the three personal characteristics gets a small integer too (age_code, gender_code,
+-- education_code, in the order of the labels), for the questions that group by them.
 levelled as (
     select
         *,
@@ -105,7 +107,10 @@ strata as (
         district,
         row_number() over (
             order by age_band, gender_level, education_level, prior_sector, district
-        )::integer as stratum
+        )::integer as stratum,
+        dense_rank() over (order by age_band)::usmallint as age_code,
+        dense_rank() over (order by gender_level)::usmallint as gender_code,
+        dense_rank() over (order by education_level)::usmallint as education_code
     from (
         select distinct age_band, gender_level, education_level, prior_sector, district
         from levelled
@@ -134,6 +139,9 @@ select
     l.gender_level,
     l.education_level,
     s.stratum,
+    s.age_code,
+    s.gender_code,
+    s.education_code,
     -- The enrollment quarter (cohort) for the trends.
     date_trunc('quarter', enrolled_on)::date as enrolled_quarter,
     exited::utinyint as is_exited,
