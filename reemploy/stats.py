@@ -326,9 +326,14 @@ def balance_table(df: pd.DataFrame, group_col: str, strata_cols: Iterable[str], 
 
     Columns: ``covariate, level, share_treated, share_control, share_pooled, std_diff_raw``.
     """
+    strata_cols = list(strata_cols)
     frames = []
+    # One pivot by every covariate, then each covariate's levels from it: grouping the strings
+    # of the full table once per covariate took about twice as long.
+    by_stratum = (_two_group_table(df, [count_col], group_col, strata_cols, treated, control)
+                  if strata_cols else None)
     for cov in strata_cols:
-        wide = _two_group_table(df, [count_col], group_col, [cov], treated, control)
+        wide = by_stratum.groupby(level=cov, dropna=False).sum()
         c1, c0 = wide[(count_col, treated)], wide[(count_col, control)]
         with np.errstate(divide="ignore", invalid="ignore"):
             p1 = c1 / c1.sum()
