@@ -3,33 +3,19 @@
 -- direct standardisation and the balance table. A missing gender or education is its own level
 -- 'unknown' (age_band is already 'unknown' without a birth year), so nobody drops out of the
 -- adjustment for a blank field.
--- The counts are grouped by the stratum number (views/enrollment_outcomes.sql) and labelled from
--- outcome_strata afterwards: grouping by one integer instead of five texts.
--- Grain: one row per program_type x age_band x gender x education x prior_sector x district.
+-- The stratum is its number (views/enrollment_outcomes.sql); stratum_labels.sql names it. One
+-- integer instead of five texts per row, grouped here and sent to pandas (1M enrollments,
+-- unfiltered, with the adjusted difference and the balance table: 53 ms instead of 78 ms).
+-- Grain: one row per program_type x stratum present under the filters.
 -- Parameters: the common filters.
-with counts as (
-    select
-        program_type,
-        stratum,
-        count(*) as enrolled_count,
-        sum(is_followed_180d)::bigint as placement_rate_180d_n,
-        sum(is_placed_180d)::bigint as placed_180d_count
-    from filtered_outcomes(
-        $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-    )
-    group by program_type, stratum
-)
 select
-    c.program_type,
-    s.age_band,
-    s.gender_level as gender,
-    s.education_level as education,
-    s.prior_sector,
-    s.district,
-    c.enrolled_count,
-    c.placement_rate_180d_n,
-    c.placed_180d_count
-from counts as c
-join outcome_strata as s
-    on s.stratum = c.stratum
-order by c.program_type, s.age_band, s.gender_level, s.education_level, s.prior_sector, s.district
+    program_type,
+    stratum,
+    count(*) as enrolled_count,
+    sum(is_followed_180d)::bigint as placement_rate_180d_n,
+    sum(is_placed_180d)::bigint as placed_180d_count
+from filtered_outcomes(
+    $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
+)
+group by program_type, stratum
+order by program_type, stratum

@@ -499,7 +499,27 @@ def _query(con, extract: Extract, filters: Filters, name: str, **extra) -> pd.Da
 
 
 def _strata(con, extract, filters) -> pd.DataFrame:
-    return _query(con, extract, filters, "placement_180d_by_program_and_stratum")
+    """Placement within 180 days per programme x stratum, with the stratum's STRATA_COLUMNS."""
+    counts = _query(con, extract, filters, "placement_180d_by_program_and_stratum")
+    return counts.merge(_stratum_labels(con, extract), on="stratum", how="left")
+
+
+# What the stratum numbers stand for depends on the extract version only (like the filter
+# catalogue), so it is kept per version rather than in the query memo that clear_memo empties.
+_LABELS: OrderedDict = OrderedDict()
+
+
+def _stratum_labels(con, extract: Extract) -> pd.DataFrame:
+    key = (str(extract.path), extract.version)
+    with _QUERY_LOCK:
+        if key in _LABELS:
+            return _LABELS[key]
+    labels = run_query(con, "stratum_labels", query_params(extract, Filters()))
+    with _QUERY_LOCK:
+        _LABELS[key] = labels
+        while len(_LABELS) > 4:
+            _LABELS.popitem(last=False)
+    return labels
 
 
 def adjusted_placement_difference(
@@ -519,8 +539,9 @@ def adjusted_placement_difference(
     """
     strata = _strata(con, extract, filters)
     first, second = COMPARED_PROGRAMS
+    # The stratum number stands for its STRATA_COLUMNS: the same strata, grouped by one integer.
     result = stats.adjusted_difference(strata, "placement_rate_180d_n", "placed_180d_count",
-                                       "program_type", STRATA_COLUMNS, first, second)
+                                       "program_type", ["stratum"], first, second)
     raw = stats.newcombe_difference(result["treated_x"], result["treated_n"],
                                     result["control_x"], result["control_n"])
     rows = [

@@ -355,8 +355,11 @@ def test_placement_180d_by_program_and_stratum_keeps_missing_gender_and_educatio
     simpson_extract,
 ):
     extract = open_extract(simpson_extract)
-    df = run_query(connect(extract), "placement_180d_by_program_and_stratum",
-                   query_params(extract, Filters()))
+    con = connect(extract)
+    counts = run_query(con, "placement_180d_by_program_and_stratum", query_params(extract, Filters()))
+    labels = run_query(con, "stratum_labels", query_params(extract, Filters()))
+    assert labels["stratum"].is_unique and set(counts["stratum"]) <= set(labels["stratum"])
+    df = counts.merge(labels, on="stratum")
     assert set(df["age_band"]) == {"40-49"}  # born 1960, enrolled 2001-2002
     got = {(r["program_type"], r["gender"], r["education"]):
            (r["enrolled_count"], r["placement_rate_180d_n"], r["placed_180d_count"])
