@@ -326,15 +326,19 @@ def balance_table(df: pd.DataFrame, group_col: str, strata_cols: Iterable[str], 
 
     Columns: ``covariate, level, share_treated, share_control, share_pooled, std_diff_raw``.
     """
-    strata_cols = list(strata_cols)
     frames = []
-    # One pivot by every covariate, then each covariate's levels from it: grouping the strings
-    # of the full table once per covariate took about twice as long.
-    by_stratum = (_two_group_table(df, [count_col], group_col, strata_cols, treated, control)
-                  if strata_cols else None)
+    groups = df[group_col]
+    in_treated, in_control = (groups == treated).to_numpy(), (groups == control).to_numpy()
+    both = in_treated | in_control
+    weights = df[count_col].to_numpy(dtype=float)[both]
+    treated_weights = np.where(in_treated[both], weights, 0.0)
+    control_weights = np.where(in_control[both], weights, 0.0)
     for cov in strata_cols:
-        wide = by_stratum.groupby(level=cov, dropna=False).sum()
-        c1, c0 = wide[(count_col, treated)], wide[(count_col, control)]
+        # The levels present in either group, sorted, a missing level last (as groupby sorts);
+        # counted with bincount: grouping strings with pandas took four times as long.
+        codes, levels = pd.factorize(df.loc[both, cov], sort=True, use_na_sentinel=False)
+        c1 = pd.Series(np.bincount(codes, weights=treated_weights, minlength=len(levels)))
+        c0 = pd.Series(np.bincount(codes, weights=control_weights, minlength=len(levels)))
         with np.errstate(divide="ignore", invalid="ignore"):
             p1 = c1 / c1.sum()
             p0 = c0 / c0.sum()
@@ -344,7 +348,7 @@ def balance_table(df: pd.DataFrame, group_col: str, strata_cols: Iterable[str], 
             std = np.where(p1 == p0, 0.0, (p1 - p0) / denom)
         frames.append(pd.DataFrame({
             "covariate": cov,
-            "level": wide.index.to_numpy(dtype=object),
+            "level": np.asarray(levels, dtype=object),
             "share_treated": p1.to_numpy(),
             "share_control": p0.to_numpy(),
             "share_pooled": pp.to_numpy(),
