@@ -27,10 +27,18 @@ DEFAULT_MIN_CELL = 10
 UNRELIABLE_BELOW = 30
 
 
+_PROGRAM_RANK = {p: i for i, p in enumerate(PROGRAM_TYPES)}
+
+
 def order_programs(df: pd.DataFrame, column: str = "program_type") -> pd.DataFrame:
-    """Rows in the catalogue order of programme types (skills, mindset, combined, none)."""
-    rank = {p: i for i, p in enumerate(PROGRAM_TYPES)}
-    return df.sort_values(column, key=lambda s: s.map(rank).fillna(len(rank)), kind="stable")
+    """Rows in the catalogue order of programme types (skills, mindset, combined, none), other
+    values and missing ones last; a stable sort. Ranks each distinct value once (a sort_values
+    key mapping every row took 3 ms for a page's 7,000 curve rows)."""
+    codes, values = pd.factorize(df[column])
+    # code -1 (missing) takes the last entry, the rank of anything not in the catalogue
+    ranks = np.array([_PROGRAM_RANK.get(v, len(_PROGRAM_RANK)) for v in values]
+                     + [len(_PROGRAM_RANK)])[codes]
+    return df.iloc[np.argsort(ranks, kind="stable")]
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

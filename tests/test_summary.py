@@ -95,3 +95,15 @@ def test_metrics_summary_equals_headline_figures(tiny_extract):
     for row in df.to_dict("records"):
         assert doc["programs"][row["program_type"]]["placement_rate_180d"] == pytest.approx(
             row["placement_rate_180d"])
+
+
+def test_order_programs_puts_the_catalogue_order_first_and_keeps_ties_stable():
+    import pandas as pd
+
+    df = pd.DataFrame({"program_type": ["none", "other", "mindset", None, "skills", "mindset"],
+                       "row": [0, 1, 2, 3, 4, 5]})
+    got = metrics.order_programs(df)
+    # skills, mindset (rows 2 then 5: stable), none; then unknown values and missing ones in
+    # their original order
+    assert got["row"].tolist() == [4, 2, 5, 0, 1, 3]
+    assert metrics.order_programs(df.head(0)).empty
