@@ -632,7 +632,8 @@ def placement_rate_changes(
     """
     successes, complete = COHORT_MEASURES[measure]
     cohorts = _cohort_rates(con, extract, filters)
-    keyed = cohorts.set_index(["program_type", "cohort_start"])
+    # A dict, not .loc on a MultiIndex: looked up twice per quarter shown (20 ms of the page).
+    keyed = {(r["program_type"], r["cohort_start"]): r for r in cohorts.to_dict("records")}
     protected = placement_rate_by_cohort(con, extract, filters, min_cell)
     hidden = set(map(tuple, protected.loc[protected[f"{measure}_suppressed"],
                                           ["program_type", "cohort_start"]].to_numpy()))
@@ -652,7 +653,7 @@ def placement_rate_changes(
             for change, months in CHANGE_LAGS.items():
                 key = (program, current["cohort_start"] - pd.DateOffset(months=months))
                 row[f"{change}_hidden"] = row["hidden"] or key in hidden
-                before = keyed.loc[key] if key in keyed.index else None
+                before = keyed.get(key)
                 available = before is not None and bool(current[complete]) and bool(before[complete])
                 difference = low = high = np.nan
                 if available:
