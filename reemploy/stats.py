@@ -80,16 +80,24 @@ def newcombe_difference(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, flo
     for dozens of differences. Returns ``(difference, low, high)``; all NaN if either
     denominator is 0 or missing.
     """
-    vals = [float(_to_float(v)) for v in (x1, n1, x2, n2)]
-    x1, n1, x2, n2 = vals
-    if not (np.isfinite(vals).all() and n1 > 0 and n2 > 0):
-        return np.nan, np.nan, np.nan
-    (low1, low2), (high1, high2) = wilson_interval(np.array([x1, x2]), np.array([n1, n2]), alpha)
-    p1, p2 = x1 / n1, x2 / n2
-    difference = p1 - p2
+    difference, low, high = newcombe_differences(*([v] for v in (x1, n1, x2, n2)), alpha=alpha)
+    return float(difference[0]), float(low[0]), float(high[0])
+
+
+def newcombe_differences(x1, n1, x2, n2, alpha: float = 0.05):
+    """newcombe_difference for many pairs at once (sequences aligned by position): three float
+    arrays ``(difference, low, high)``, NaN where either denominator is 0 or missing."""
+    x1, n1, x2, n2 = (np.atleast_1d(_to_float(v)).astype(float) for v in (x1, n1, x2, n2))
+    valid = np.isfinite(x1) & np.isfinite(n1) & np.isfinite(x2) & np.isfinite(n2) \
+        & (n1 > 0) & (n2 > 0)
+    low1, high1 = wilson_interval(np.where(valid, x1, np.nan), n1, alpha)
+    low2, high2 = wilson_interval(np.where(valid, x2, np.nan), n2, alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = x1 / n1, x2 / n2
+    difference = np.where(valid, p1 - p2, np.nan)
     low = difference - np.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2)
     high = difference + np.sqrt((high1 - p1) ** 2 + (p2 - low2) ** 2)
-    return difference, float(low), float(high)
+    return difference, low, high
 
 
 # --------------------------------------------------------------------------- survival

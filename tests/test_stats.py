@@ -17,6 +17,7 @@ from reemploy.stats import (
     km_median_days,
     logrank_test,
     newcombe_difference,
+    newcombe_differences,
     suppress,
     wilson_interval,
 )
@@ -115,6 +116,21 @@ def test_newcombe_difference_is_nan_when_either_denominator_is_zero():
         warnings.simplefilter("error")
         assert np.isnan(newcombe_difference(3, 10, 0, 0)).all()
         assert np.isnan(newcombe_difference(0, 0, 3, 10)).all()
+
+
+def test_newcombe_differences_give_each_pair_what_the_one_pair_form_gives():
+    # The one-pair form is checked against statsmodels above; this checks that many pairs at
+    # once stay aligned and that a 0 or missing denominator gives NaN for that pair only.
+    rng = np.random.default_rng(5)
+    n = rng.integers(0, 500, size=(200, 2)).astype(float)
+    x = np.minimum((rng.random((200, 2)) * (n + 1)).astype(int), n)
+    n[::17, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = np.column_stack(newcombe_differences(x[:, 0], n[:, 0], x[:, 1], n[:, 1]))
+    expected = np.array([newcombe_difference(*pair) for pair in zip(x[:, 0], n[:, 0], x[:, 1], n[:, 1])])
+    assert np.isnan(expected).any(axis=1).sum() > 10 and np.isfinite(expected).all(axis=1).sum() > 150
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-15, equal_nan=True)
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
