@@ -632,7 +632,7 @@ def placement_rate_changes(
     """
     successes, complete = COHORT_MEASURES[measure]
     cohorts = _cohort_rates(con, extract, filters)
-    # A dict, not .loc on a MultiIndex: looked up twice per quarter shown (20 ms of the page).
+    # A dict, not .loc on a MultiIndex: looked up twice per quarter shown (7 ms of the page).
     keyed = {(r["program_type"], r["cohort_start"]): r for r in cohorts.to_dict("records")}
     protected = placement_rate_by_cohort(con, extract, filters, min_cell)
     hidden = set(map(tuple, protected.loc[protected[f"{measure}_suppressed"],
