@@ -266,49 +266,31 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def run_browser(data_dir: str, district: str, chromium: str = "/usr/bin/chromium") -> dict:
     """Seconds from `streamlit run` to the first chart drawn in Chromium, and from choosing a
     district to the redrawn chart (Streamlit's status widget gone, the title's n changed)."""
-    import os
-    import socket
-    import urllib.request
-
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from reemploy.loadtest import local_app
+
     with sync_playwright() as playwright:
         # The browser is up before the clock starts: the app's cold start is what is timed.
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         started = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            env={**os.environ, "REEMPLOY_DATA": data_dir},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
         try:
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            page.goto(f"http://127.0.0.1:{port}/")
-            title = page.locator('[data-testid="stPlotlyChart"] .g-gtitle').first
-            title.wait_for(timeout=60_000)
-            cold_start = time.perf_counter() - started
-            subtitle = title.text_content()
-            changed = time.perf_counter()
-            page.get_by_role("combobox", name="District").click()
-            page.get_by_role("option", name=district, exact=True).click()
-            page.keyboard.press("Escape")
-            page.wait_for_url("**district=**", timeout=60_000)
-            page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
-            page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
-            redraw = time.perf_counter() - changed
+            with local_app(data_dir) as app:
+                page.goto(f"{app.url}/")
+                title = page.locator('[data-testid="stPlotlyChart"] .g-gtitle').first
+                title.wait_for(timeout=60_000)
+                cold_start = time.perf_counter() - started
+                subtitle = title.text_content()
+                changed = time.perf_counter()
+                page.get_by_role("combobox", name="District").click()
+                page.get_by_role("option", name=district, exact=True).click()
+                page.keyboard.press("Escape")
+                page.wait_for_url("**district=**", timeout=60_000)
+                page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+                page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
+                redraw = time.perf_counter() - changed
         finally:
-            server.terminate()
-            server.wait(timeout=30)
             browser.close()
     return {"cold_start_to_first_chart_s": round(cold_start, 2),
             "filter_change_redrawn_s": round(redraw, 2), "first_chart_title": subtitle}

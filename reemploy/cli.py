@@ -187,10 +187,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_loadtest(args: argparse.Namespace) -> int:
-    import socket
-    import subprocess
-    import time
-    import urllib.request
+    from contextlib import nullcontext
 
     from reemploy import loadtest
 
@@ -198,30 +195,10 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
     districts = list(metrics.filter_catalogue(connect(extract))["districts"])
     # "" is the entry page (Overview); other pages are addressed by their file name.
     pages = ["", *sorted(p.stem for p in (REPO_ROOT / "pages").glob("*.py"))]
-    server, url, pid = None, args.url, None
-    if url is None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            env={**os.environ, "REEMPLOY_DATA": extract.location},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        url, pid = f"http://127.0.0.1:{port}", server.pid
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-    try:
+    server = loadtest.local_app(extract.location) if args.url is None else nullcontext()
+    with server as app:
+        url, pid = (args.url, None) if app is None else (app.url, app.process.pid)
         report = loadtest.run_load_test(url, args.sessions, args.seconds, pages, districts, pid)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 1 if report["errors"] else 0
 

@@ -11,8 +11,14 @@ server's memory is sampled from /proc while it runs. Only addresses on this mach
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
@@ -20,6 +26,57 @@ from urllib.parse import urlencode, urlparse
 import numpy as np
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass
+class RunningApp:
+    url: str
+    process: subprocess.Popen
+
+
+@contextmanager
+def local_app(data: str, log: Path | None = None, wait_seconds: float = 60, **env: str):
+    """`streamlit run dashboard.py` on a free port of 127.0.0.1 over the extract at `data` (and
+    any other environment variables given), for the benchmark, loadtest and the browser tests.
+    Yields a RunningApp once /_stcore/health answers; stops the server on exit. Its output goes
+    to `log` if given, else nowhere."""
+    from reemploy.extracts import REPO_ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    output = log.open("wb") if log is not None else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=REPO_ROOT, env={**os.environ, "REEMPLOY_DATA": str(data), **env},
+        stdout=output, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            if process.poll() is not None:
+                tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
+                raise RuntimeError(f"streamlit exited with status {process.returncode}. {tail}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not answer /_stcore/health in {wait_seconds} s")
+                time.sleep(0.05)
+        yield RunningApp(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log is not None:
+            output.close()
 
 
 @dataclass

@@ -11,22 +11,16 @@ import csv
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from reemploy.bench import CHROMIUM_ARGS
 from reemploy.export import IDENTIFIER_COLUMNS
+from reemploy.loadtest import local_app
 from reemploy.synthetic import generate_extract
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("BROWSER_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DISTRICT = "Anqiao"
 CHART = '[data-testid="stPlotlyChart"]'
 TIMEOUT_MS = 30_000
@@ -39,50 +33,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`streamlit run dashboard.py` on a free port, stopped by stop()."""
-
-    def __init__(self, data_dir: Path, log: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {**os.environ, "REEMPLOY_DATA": str(data_dir), "REEMPLOY_MIN_CELL": "10"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port",
-             str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        )
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self, seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer /_stcore/health in {seconds} s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 @pytest.fixture(scope="session")
 def extract_dir(tmp_path_factory) -> Path:
     return generate_extract(tmp_path_factory.mktemp("browser") / "extract", 20_000)
@@ -90,9 +40,9 @@ def extract_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(extract_dir, tmp_path_factory):
-    running = Server(extract_dir, tmp_path_factory.mktemp("logs") / "streamlit.log")
-    yield running
-    running.stop()
+    with local_app(str(extract_dir), tmp_path_factory.mktemp("logs") / "streamlit.log",
+                   REEMPLOY_MIN_CELL="10") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -166,20 +116,19 @@ def test_the_first_session_after_a_server_start_keeps_its_filters_on_its_first_i
     # its filters on its first interaction, so this one gets a server of its own.
     from playwright.sync_api import expect
 
-    fresh = Server(extract_dir, tmp_path / "streamlit.log")
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        page = context.new_page()
-        page.goto(f"{fresh.url}/?district={DISTRICT}")
-        page.locator(CHART).first.wait_for()
-        _choose(page, "Programme", "Skills training")  # shown label; the URL keeps the code
-        page.wait_for_url("**program=skills**")
-        assert f"district={DISTRICT}" in page.url
-        expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
-    finally:
-        context.close()
-        fresh.stop()
+    with local_app(str(extract_dir), tmp_path / "streamlit.log", REEMPLOY_MIN_CELL="10") as fresh:
+        context = browser.new_context(viewport={"width": 1400, "height": 1600})
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            page.goto(f"{fresh.url}/?district={DISTRICT}")
+            page.locator(CHART).first.wait_for()
+            _choose(page, "Programme", "Skills training")  # shown label; the URL keeps the code
+            page.wait_for_url("**program=skills**")
+            assert f"district={DISTRICT}" in page.url
+            expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
+        finally:
+            context.close()
 
 
 def test_a_deep_link_opens_filtered_and_its_chart_downloads_as_png_and_csv(server, page):
