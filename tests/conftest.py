@@ -105,6 +105,23 @@ TINY_PLACEMENTS = [
 ]
 
 
+def run_app(location, monkeypatch, page: str = "dashboard.py", min_cell: int = 1, **query):
+    """An AppTest of the dashboard over the extract at `location` (a folder or URL), run on
+    `page` with `query` as URL parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("REEMPLOY_DATA", str(location))
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", str(min_cell))
+    at = AppTest.from_file(str(root / "dashboard.py"), default_timeout=60)
+    for key, values in query.items():
+        at.query_params[key] = values
+    at.run()
+    if page != "dashboard.py":
+        at.switch_page(str(root / page)).run()
+    return at
+
+
 @pytest.fixture
 def tiny_extract(tmp_path) -> Path:
     return write_extract(tmp_path / "tiny", TINY_ENROLLMENTS, TINY_PLACEMENTS)

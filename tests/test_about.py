@@ -8,7 +8,7 @@ from reemploy import definitions, metrics, ui
 from reemploy.charts import PROGRAM_COLORS
 from reemploy.db import query_names
 
-from test_app import app
+from conftest import run_app
 
 PAGE = "pages/about.py"
 
@@ -55,7 +55,7 @@ def test_metric_markdown_has_definition_denominator_caveats_and_sql():
 
 def page(data_dir, monkeypatch, **query):
     # AppTest applies the URL's filters to a page only from the run after switch_page.
-    return app(data_dir, monkeypatch, PAGE, **query).run()
+    return run_app(data_dir, monkeypatch, PAGE, **query).run()
 
 
 def test_about_shows_the_extract_profile_and_every_definition(tiny_extract, monkeypatch):

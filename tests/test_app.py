@@ -5,45 +5,34 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from reemploy import metrics, ui
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
+from conftest import run_app
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_FILES = [page for page, _, _ in ui.PAGES]
 
 
-def app(data_dir: Path, monkeypatch, page: str = "dashboard.py", min_cell: int = 1, **query) -> AppTest:
-    monkeypatch.setenv("REEMPLOY_DATA", str(data_dir))
-    monkeypatch.setenv("REEMPLOY_MIN_CELL", str(min_cell))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    for key, values in query.items():
-        at.query_params[key] = values
-    at.run()
-    if page != "dashboard.py":
-        at.switch_page(str(ROOT / page)).run()
-    return at
-
-
 @pytest.mark.parametrize("page", PAGE_FILES)
 def test_every_page_renders_without_exception(tiny_extract, monkeypatch, page):
-    at = app(tiny_extract, monkeypatch, page)
+    at = run_app(tiny_extract, monkeypatch, page)
     assert not at.exception, at.exception
 
 
 @pytest.mark.parametrize("page", PAGE_FILES)
 def test_every_page_says_no_records_match_when_filters_leave_nothing(tiny_extract, monkeypatch, page):
-    at = app(tiny_extract, monkeypatch, page, district=["北山"], program=["none"])
+    at = run_app(tiny_extract, monkeypatch, page, district=["北山"], program=["none"])
     assert not at.exception
     assert any("No records match" in info.value for info in at.info) or page not in (
         "dashboard.py",)
 
 
 def test_overview_applies_the_district_from_the_url(tiny_extract, monkeypatch):
-    at = app(tiny_extract, monkeypatch, district=["北山"])
+    at = run_app(tiny_extract, monkeypatch, district=["北山"])
     assert at.sidebar.multiselect(key="district").value == ["北山"]
     labels = [m.label for m in at.metric]
     assert labels  # KPI cards drawn
@@ -52,14 +41,14 @@ def test_overview_applies_the_district_from_the_url(tiny_extract, monkeypatch):
 
 
 def test_overview_names_unknown_url_values_and_ignores_them(tiny_extract, monkeypatch):
-    at = app(tiny_extract, monkeypatch, district=["北山", "Atlantis"], colour=["red"])
+    at = run_app(tiny_extract, monkeypatch, district=["北山", "Atlantis"], colour=["red"])
     warnings = " ".join(w.value for w in at.warning)
     assert "Atlantis" in warnings and "colour" in warnings
     assert at.sidebar.multiselect(key="district").value == ["北山"]
 
 
 def test_overview_kpis_equal_summary_for_the_same_filters(tiny_extract, monkeypatch):
-    at = app(tiny_extract, monkeypatch, district=["北山"])
+    at = run_app(tiny_extract, monkeypatch, district=["北山"])
     extract = open_extract(tiny_extract)
     doc = metrics.summary(connect(extract), extract, Filters(districts=("北山",)), min_cell=1)
     shown = [m.value for m in at.metric]
@@ -69,7 +58,7 @@ def test_overview_kpis_equal_summary_for_the_same_filters(tiny_extract, monkeypa
 
 
 def test_filters_survive_a_page_switch_and_back(tiny_extract, monkeypatch):
-    at = app(tiny_extract, monkeypatch)
+    at = run_app(tiny_extract, monkeypatch)
     at.sidebar.multiselect(key="district").set_value(["北山"]).run()
     for page in PAGE_FILES[1:] + ["dashboard.py"]:
         at.switch_page(str(ROOT / page)).run()
@@ -81,7 +70,7 @@ def test_filters_survive_a_page_switch_and_back(tiny_extract, monkeypatch):
 
 
 def test_a_cleared_filter_stays_cleared_on_the_same_page(tiny_extract, monkeypatch):
-    at = app(tiny_extract, monkeypatch, district=["北山"])
+    at = run_app(tiny_extract, monkeypatch, district=["北山"])
     at.sidebar.multiselect(key="district").set_value([]).run()
     assert at.sidebar.multiselect(key="district").value == []
     assert "all enrollments" in " ".join(c.value for c in at.caption)
@@ -89,7 +78,7 @@ def test_a_cleared_filter_stays_cleared_on_the_same_page(tiny_extract, monkeypat
 
 
 def test_a_deep_link_to_a_page_opens_with_its_filters(tiny_extract, monkeypatch):
-    at = app(tiny_extract, monkeypatch, PAGE_FILES[1], district=["北山"], program=["skills"])
+    at = run_app(tiny_extract, monkeypatch, PAGE_FILES[1], district=["北山"], program=["skills"])
     assert "district: 北山; programme: skills" in " ".join(c.value for c in at.caption)
 
 
@@ -97,7 +86,7 @@ def test_a_broken_extract_shows_what_is_wrong_not_a_traceback(tmp_path, monkeypa
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "manifest.json").write_text("{not json")
-    at = app(broken, monkeypatch)
+    at = run_app(broken, monkeypatch)
     assert not at.exception
     assert "not valid JSON" in at.error[0].value
 
@@ -105,7 +94,7 @@ def test_a_broken_extract_shows_what_is_wrong_not_a_traceback(tmp_path, monkeypa
 def test_overview_says_suppressed_where_a_denominator_is_below_the_threshold(tiny_extract,
                                                                               monkeypatch):
     # The tiny extract has fewer than 10 people per programme: every rate is suppressed.
-    at = app(tiny_extract, monkeypatch, min_cell=10)
+    at = run_app(tiny_extract, monkeypatch, min_cell=10)
     assert {m.value for m in at.metric} == {"suppressed"}
     assert any("suppressed (n < 10)" in c.value for c in at.caption)
     assert not any("%" in m.value for m in at.metric)

@@ -334,9 +334,9 @@ def _download_labels(at) -> list[str]:
 
 
 def test_every_chart_on_the_overview_offers_png_svg_csv_and_excel(tiny_extract, monkeypatch):
-    from test_app import app
+    from conftest import run_app
 
-    at = app(tiny_extract, monkeypatch)
+    at = run_app(tiny_extract, monkeypatch)
     assert not at.exception
     labels = _download_labels(at)
     expected = ["PNG", "SVG"] if export.images_available() else []
@@ -344,19 +344,19 @@ def test_every_chart_on_the_overview_offers_png_svg_csv_and_excel(tiny_extract, 
 
 
 def test_without_a_browser_the_image_buttons_give_way_to_how_to_enable_them(tiny_extract, monkeypatch, tmp_path):
-    from test_app import app
+    from conftest import run_app
 
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
-    at = app(tiny_extract, monkeypatch)
+    at = run_app(tiny_extract, monkeypatch)
     assert _download_labels(at) == ["CSV", "Excel"]
     assert any("apt-get install chromium" in caption.value for caption in at.caption)
 
 
 def test_the_meeting_pack_page_offers_the_pack_for_the_filters_in_the_sidebar(tiny_extract, monkeypatch):
-    from test_app import app
+    from conftest import run_app
 
     monkeypatch.delenv(pack.BASE_URL_ENV_VAR, raising=False)
-    at = app(tiny_extract, monkeypatch, "pages/meeting_pack.py", district=["北山"])
+    at = run_app(tiny_extract, monkeypatch, "pages/meeting_pack.py", district=["北山"])
     assert not at.exception
     labels = _download_labels(at)
     assert labels[0] == "Meeting pack (HTML)"

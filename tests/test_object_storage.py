@@ -28,7 +28,7 @@ from reemploy import db, metrics  # noqa: E402
 from reemploy.cli import main  # noqa: E402
 from reemploy.extracts import ExtractError, open_extract, remote_filesystem  # noqa: E402
 from reemploy.filters import Filters  # noqa: E402
-from tests.conftest import AS_OF, D, TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract  # noqa: E402
+from tests.conftest import AS_OF, D, TINY_ENROLLMENTS, TINY_PLACEMENTS, run_app, write_extract  # noqa: E402
 
 BUCKET = "extracts"
 FILTER_SETS = [
@@ -44,7 +44,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -197,14 +196,7 @@ def test_the_same_extract_over_plain_https_style_urls_gives_the_same_answers(sto
 
 
 def overview(location, monkeypatch, page: str = "dashboard.py", **query) -> AppTest:
-    monkeypatch.setenv("REEMPLOY_DATA", str(location))
-    monkeypatch.setenv("REEMPLOY_MIN_CELL", "1")
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    for key, values in query.items():
-        at.query_params[key] = values
-    at.run()
-    if page != "dashboard.py":
-        at.switch_page(str(ROOT / page)).run()
+    at = run_app(location, monkeypatch, page, **query)
     assert not at.exception, at.exception
     assert not [error.value for error in at.error]  # e.g. "The extract cannot be used"
     return at

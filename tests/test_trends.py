@@ -13,7 +13,7 @@ from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
 from conftest import D, write_extract
-from test_app import app
+from conftest import run_app
 
 PAGE = "pages/trends.py"
 
@@ -21,7 +21,7 @@ PAGE = "pages/trends.py"
 def page(data_dir, monkeypatch, **query):
     # AppTest applies the URL's filters to a page only from the run after switch_page (the page
     # itself gets them on its first run in a browser deep link, checked with Playwright).
-    at = app(data_dir, monkeypatch, PAGE, **query)
+    at = run_app(data_dir, monkeypatch, PAGE, **query)
     return at.run()
 
 

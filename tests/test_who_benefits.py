@@ -12,7 +12,7 @@ from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
-from test_app import app
+from conftest import run_app
 
 PAGE = "pages/who_benefits.py"
 
@@ -224,7 +224,7 @@ def test_outcomes_by_characteristic_chart_shows_the_wage_in_yuan(tiny):
 
 def page(data_dir, monkeypatch, **query):
     # AppTest applies the URL's filters to a page only from the run after switch_page.
-    return app(data_dir, monkeypatch, PAGE, **query).run()
+    return run_app(data_dir, monkeypatch, PAGE, **query).run()
 
 
 def test_who_benefits_renders_for_a_chinese_district_from_the_url(tiny_extract, monkeypatch):
