@@ -172,17 +172,53 @@ def _counts(values) -> np.ndarray:
 
 
 def km_median_days(days, events, censored) -> float | None:
-    """Median time to the event: the smallest day with survival <= 0.5 (the product-limit
-    estimate of kaplan_meier), or None if never reached. Only the survival column is computed:
-    a median per district and programme is asked dozens of times per page.
+    """Median time to the event: the smallest day on which the product-limit survival is at or
+    below one half, or None if it never gets there. Only the survival column is computed: a
+    median per district and programme is asked dozens of times per page.
+
+    "At or below one half" is decided exactly. The floating-point running product misses the
+    exact half by one unit in the last place (15 of 30 placed gives 0.5000000000000001), which
+    put the median at the next event day or made it "not reached". Days whose float survival
+    lies within ``_HALF_TOLERANCE`` of 0.5 are therefore settled in exact rational arithmetic
+    (``_survival_at_or_below_half``); every other day is far enough from 0.5 that the float
+    answer is the exact one.
 
     Note: ``SurvfuncRight.quantile(0.5)`` uses a strict ``< 0.5`` (the SAS convention) and so
-    can answer a later day when the curve sits exactly at 0.5."""
+    answers a later day when the curve sits exactly at 0.5; lifelines compares floats."""
     if np.asarray(days).size == 0:
         return None
-    uday, _, _, _, survival = _product_limit(days, events, censored)
-    reached = np.flatnonzero(survival <= 0.5)
-    return float(uday[reached[0]]) if reached.size else None
+    uday, at_risk, ev, _, survival = _product_limit(days, events, censored)
+    candidates = np.flatnonzero(survival <= 0.5 + _HALF_TOLERANCE)
+    for index in candidates:
+        if survival[index] < 0.5 - _HALF_TOLERANCE:
+            return float(uday[index])
+        if _survival_at_or_below_half(at_risk[: index + 1], ev[: index + 1]):
+            return float(uday[index])
+    return None
+
+
+# The float product of k factors is within about k * 1e-16 (relative) of the exact product; the
+# tests check cases at 1e-12 of one half. 1e-9 leaves room for a million distinct days.
+_HALF_TOLERANCE = 1e-9
+
+
+def _survival_at_or_below_half(at_risk: np.ndarray, events: np.ndarray) -> bool:
+    """Whether prod(1 - events/at_risk) <= 1/2, in exact arithmetic: 2 * prod(n - d) <= prod(n)
+    for integer counts, Fractions of the (exactly represented) floats otherwise."""
+    from fractions import Fraction
+
+    steps = events > 0
+    n, d = at_risk[steps], events[steps]
+    if np.all(n == np.round(n)) and np.all(d == np.round(d)):
+        numerator, denominator = 1, 1
+        for people, placed in zip(n.astype(np.int64).tolist(), d.astype(np.int64).tolist()):
+            numerator *= people - placed
+            denominator *= people
+        return 2 * numerator <= denominator
+    product = Fraction(1)
+    for people, placed in zip(n.tolist(), d.tolist()):
+        product *= 1 - Fraction(placed) / Fraction(people)
+    return product <= Fraction(1, 2)
 
 
 def _loglog_band(survival: np.ndarray, se: np.ndarray, z: float):

@@ -289,6 +289,80 @@ def test_km_median_days_is_where_the_full_curve_first_reaches_one_half(days, eve
     assert km_median_days(days, events, censored) == (None if reached.empty else reached.min())
 
 
+def _exact_km_median(times, placed):
+    """Independent oracle: the product-limit curve in Fractions from one row per person (time,
+    placed or censored), and the first event day where it is at or below 1/2."""
+    from fractions import Fraction
+
+    survival = Fraction(1)
+    for day in sorted(set(times)):
+        at_risk = sum(1 for t in times if t >= day)
+        events = sum(1 for t, e in zip(times, placed) if t == day and e)
+        if events:
+            survival *= 1 - Fraction(events, at_risk)
+            if survival <= Fraction(1, 2):
+                return float(day)
+    return None
+
+
+def _as_counts(times, placed):
+    frame = pd.DataFrame({"day": times, "events": np.asarray(placed, dtype=int)})
+    frame["censored"] = 1 - frame["events"]
+    counts = frame.groupby("day", as_index=False)[["events", "censored"]].sum()
+    return counts["day"].to_numpy(), counts["events"].to_numpy(), counts["censored"].to_numpy()
+
+
+@pytest.mark.parametrize("n", [24, 28, 30, 38])
+def test_km_median_is_the_day_the_curve_lands_exactly_on_one_half(n):
+    # Half of n placed one a day on days 1..n/2, nobody censored before: S(n/2) = 1/2 exactly,
+    # while the floating-point running product of (1 - 1/k) lands just above it.
+    times = list(range(1, n // 2 + 1)) + [1000] * (n // 2)
+    placed = [True] * (n // 2) + [False] * (n // 2)
+    days, events, censored = _as_counts(times, placed)
+    float_survival = np.cumprod(1 - events / np.cumsum((events + censored)[::-1])[::-1])
+    assert _exact_km_median(times, placed) == n // 2
+    assert km_median_days(days, events, censored) == n // 2
+    if n == 30:  # the case the issue found: the float product misses the half
+        assert float_survival[n // 2 - 1] > 0.5
+
+
+def test_km_median_with_ties_and_censoring_on_the_crossing_day():
+    # 30 people: one placed a day on days 1..12, then on day 13 three placed and two censored
+    # (censored on the day still count as at risk for its events): S(13) = 15/30 = 1/2 exactly.
+    times = list(range(1, 13)) + [13] * 5 + [900] * 13
+    placed = [True] * 12 + [True, True, True, False, False] + [False] * 13
+    days, events, censored = _as_counts(times, placed)
+    assert _exact_km_median(times, placed) == 13.0
+    assert km_median_days(days, events, censored) == 13.0
+
+
+def test_km_median_after_censoring_before_the_crossing():
+    # 38 people, 6 censored on day 2 before any event: then 16 placed one a day on days 3..18
+    # among 32 at risk, S(18) = 16/32 = 1/2 exactly.
+    times = [2] * 6 + list(range(3, 19)) + [800] * 16
+    placed = [False] * 6 + [True] * 16 + [False] * 16
+    days, events, censored = _as_counts(times, placed)
+    assert _exact_km_median(times, placed) == 18.0
+    assert km_median_days(days, events, censored) == 18.0
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_km_median_agrees_with_exact_arithmetic_on_random_small_groups(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([24, 28, 30, 38]))
+    times = rng.integers(1, 12, n).tolist()  # few distinct days: ties and exact halves are common
+    placed = (rng.random(n) < 0.7).tolist()
+    days, events, censored = _as_counts(times, placed)
+    assert km_median_days(days, events, censored) == _exact_km_median(times, placed)
+
+
+def test_km_median_exact_half_with_fractional_counts():
+    # Weighted counts (not integers) take the Fraction path: S = (1 - 0.5/2)(1 - 1/1.5) = 1/4 at
+    # day 2, and 3/4 at day 1, so the median is day 2; with 1.0 of 2.0 placed on day 1, S = 1/2.
+    assert km_median_days([1, 2], [0.5, 1.0], [0.0, 0.5]) == 2.0
+    assert km_median_days([1, 2], [1.0, 0.5], [0.0, 0.5]) == 1.0
+
+
 def test_logrank_test_matches_hand_calculation():
     # A: events on days 1, 2. B: event on day 3 and one censored on day 3.
     # day 1: n=4 (A 2), d=1: E_A = 1/2, V = 1*3/3 * 1/2*1/2 = 1/4
