@@ -107,6 +107,9 @@ def _headline(con, extract: Extract, filters: Filters, query: str) -> pd.DataFra
     df = add_rate(df, "completion_rate", "completed_count")
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = add_rate(df, "retention_12m", "retained_12m_count")
+    if "placement_rate_180d_from_enrollment_n" in df:
+        for measure, successes in CLOCK_MEASURES.items():
+            df = add_rate(df, measure, successes)
     df["cost_per_placement_n"] = df["placed_180d_count"]
     df["cost_per_placement"] = _ratio(df["cost_observed_180d"], df["placed_180d_count"])
     durations = _query(con, extract, filters, "time_to_placement_by_program")
@@ -117,7 +120,16 @@ def _headline(con, extract: Extract, filters: Filters, query: str) -> pd.DataFra
 
 # Headline measure -> the columns that would give a suppressed value back (numerator / n). The
 # placement count doubles as cost_per_placement_n, so it goes with the placement rate too.
+# Placement from enrollment and the status measures after exit beside the headline placement
+# rate (measure -> its numerator), so the Overview shows which way each clock points.
+CLOCK_MEASURES = {
+    "placement_rate_180d_from_enrollment": "placed_180d_from_enrollment_count",
+    "employment_rate_q2_after_exit": "employed_q2_after_exit_count",
+    "employment_rate_q4_after_exit": "employed_q4_after_exit_count",
+}
+
 HEADLINE_NUMERATORS = {
+    **{measure: [successes] for measure, successes in CLOCK_MEASURES.items()},
     "completion_rate": ["completed_count"],
     "placement_rate_180d": ["placed_180d_count", "cost_per_placement_n"],
     "retention_12m": ["retained_12m_count"],
@@ -242,6 +254,9 @@ def filter_catalogue(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...
 SUMMARY_METRICS = (
     "completion_rate",
     "placement_rate_180d",
+    "placement_rate_180d_from_enrollment",
+    "employment_rate_q2_after_exit",
+    "employment_rate_q4_after_exit",
     "median_days_to_placement",
     "retention_12m",
     "median_monthly_wage",
@@ -280,7 +295,11 @@ def summary(
             if f"{metric}_low" in row:
                 low, high = _plain(row[f"{metric}_low"]), _plain(row[f"{metric}_high"])
                 entry[f"{metric}_ci"] = None if low is None else [low, high]
+        entry["enrollments_not_counted"] = {key: _plain(row[column])
+                                            for key, column in UNIT_COUNTS.items()}
         programs[row["program_type"]] = entry
+    comparison = adjusted_placement_difference(con, extract, filters, min_cell)
+    observed_before = df["observed_before_180d"].dropna()
     return {
         "as_of": extract.as_of.isoformat(),
         "filters": {
@@ -294,8 +313,36 @@ def summary(
             "educations": list(filters.educations),
         },
         "suppression_threshold": min_cell,
+        "exit_rates_cover_enrollments_before": (
+            None if observed_before.empty or observed_before.min().year >= 9999
+            else observed_before.min().date().isoformat()),
         "programs": programs,
+        "skills_minus_mindset_placement_180d": {
+            row["estimate"]: _comparison_entry(row) for row in comparison.to_dict("records")},
     }
+
+
+# What the unit of count (the enrollment) and the exit-based rates leave aside, per programme:
+# summary key -> headline column. See data/README.md, "The unit: enrollments".
+UNIT_COUNTS = {
+    "repeat_enrollments": "repeat_enrollment_count",
+    "begun_while_holding_an_earlier_job": "enrolled_while_employed_count",
+    "no_exit_by_as_of": "not_exited_count",
+    "no_exit_recorded_a_year_after_enrolling": "exit_unrecorded_count",
+    "followed_but_enrollment_month_not_fully_observed": "followed_180d_not_counted_count",
+}
+
+
+def _comparison_entry(row: dict) -> dict:
+    """One estimate of the skills-minus-mindset difference as summary prints it."""
+    entry = {"method": row["method"], "difference": _plain(row["difference"]),
+             "difference_ci": None if pd.isna(row["difference_low"])
+             else [_plain(row["difference_low"]), _plain(row["difference_high"])],
+             "interval": row["interval"],
+             "skills_n": _plain(row["skills_n"]), "mindset_n": _plain(row["mindset_n"])}
+    if row["estimate"] != "raw":
+        entry["excluded_share"] = _plain(row["excluded_share"])
+    return entry
 
 
 # --------------------------------------------------------------------------- Compare programmes
@@ -530,6 +577,10 @@ def _stratum_labels(con, extract: Extract) -> pd.DataFrame:
     return labels
 
 
+STANDARDISATION_METHOD = ("direct standardisation to the pooled skills and mindset enrollees "
+                          "over age band x gender x education x prior sector x district")
+
+
 def adjusted_placement_difference(
     con: duckdb.DuckDBPyConnection,
     extract: Extract,
@@ -555,6 +606,8 @@ def adjusted_placement_difference(
     rows = [
         {
             "estimate": "raw",
+            "method": "raw difference",
+            "interval": "Newcombe hybrid score, 95%",
             f"{first}_rate": result["raw_treated"],
             f"{second}_rate": result["raw_control"],
             f"{first}_n": int(result["treated_n"]),
@@ -567,6 +620,8 @@ def adjusted_placement_difference(
         },
         {
             "estimate": "adjusted",
+            "method": STANDARDISATION_METHOD,
+            "interval": "normal, fixed weights, 95%",
             f"{first}_rate": result["adjusted_treated"],
             f"{second}_rate": result["adjusted_control"],
             f"{first}_n": int(result["treated_n_common"]),

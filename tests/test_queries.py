@@ -320,7 +320,10 @@ def test_profile_by_program_agrees_with_the_headline_and_with_pandas(generated, 
     params = query_params(extract, filters)
     profile = run_query(con, "profile_by_program", params)
     headline = run_query(con, "headline_by_program", params)
-    pd.testing.assert_frame_equal(profile[list(headline.columns)], headline, check_dtype=False)
+    # The profile repeats the headline's figures but not the other clocks (Overview only).
+    shared = [c for c in headline.columns if c in profile.columns]
+    assert len(shared) == 14
+    pd.testing.assert_frame_equal(profile[shared], headline[shared], check_dtype=False)
     sql = load_sql("headline_by_program")
     rows = con.execute("select * from filtered_outcomes($districts, $sectors, $programs, "
                        "$date_from, $date_to, $genders, $age_bands, $educations)",

@@ -22,12 +22,53 @@ with first_placements as (
                 p.monthly_wage
             ),
             struct_pack(p.started_on, p.placement_id)
-        ) as placement
+        ) as placement,
+        -- Holding any job (not only the first) on some day of the 2nd quarter after exit (days
+        -- 91-182) and of the 4th (days 274-365): the status measures of the field (WIOA).
+        coalesce(bool_or(
+            p.started_on <= e.exited_on + 182
+            and (p.ended_on is null or p.ended_on >= e.exited_on + 91)
+        ), false) as employed_q2_after_exit,
+        coalesce(bool_or(
+            p.started_on <= e.exited_on + 365
+            and (p.ended_on is null or p.ended_on >= e.exited_on + 274)
+        ), false) as employed_q4_after_exit
     from placements as p
     join enrollments as e
         on e.enrollment_id = p.enrollment_id
        and p.started_on >= e.enrolled_on
     group by p.enrollment_id
+)
+,
+-- The unit is the enrollment, not the person: a person's second and later enrollments (by
+-- enrolled_on) are repeats, and some begin while a job from an earlier enrollment is held.
+-- Counted (headline_by_program) so the About page and summary can say how many there are.
+earlier_jobs as (
+    select
+        e.enrollment_id,
+        bool_or(
+            p.started_on <= e.enrolled_on
+            and (p.ended_on is null or p.ended_on >= e.enrolled_on)
+        ) as held_a_job
+    from enrollments as e
+    join enrollments as earlier
+        on earlier.person_id = e.person_id
+       and (earlier.enrolled_on < e.enrolled_on
+            or (earlier.enrolled_on = e.enrolled_on and earlier.enrollment_id < e.enrollment_id))
+    join placements as p
+        on p.enrollment_id = earlier.enrollment_id
+    group by e.enrollment_id
+),
+repeats as (
+    select
+        e.enrollment_id,
+        row_number() over (
+            partition by e.person_id order by e.enrolled_on, e.enrollment_id
+        ) > 1 as is_repeat_enrollment,
+        coalesce(j.held_a_job, false) as is_enrolled_while_employed
+    from enrollments as e
+    left join earlier_jobs as j
+        on j.enrollment_id = e.enrollment_id
 )
 , base as (
 select
@@ -55,10 +96,16 @@ select
     f.placement.ended_on as placement_ended_on,
     f.placement.sector as placement_sector,
     f.placement.employer_type as placement_employer_type,
-    f.placement.monthly_wage as placement_monthly_wage
+    f.placement.monthly_wage as placement_monthly_wage,
+    coalesce(f.employed_q2_after_exit, false) as employed_q2_after_exit,
+    coalesce(f.employed_q4_after_exit, false) as employed_q4_after_exit,
+    r.is_repeat_enrollment,
+    r.is_enrolled_while_employed
 from enrollments as e
 left join first_placements as f
     on f.enrollment_id = e.enrollment_id
+left join repeats as r
+    on r.enrollment_id = e.enrollment_id
 ),
 dated as (
     select
@@ -70,9 +117,14 @@ dated as (
         coalesce(b.placed_on <= a.as_of, false) as placed_by_as_of,
         -- followed h days after exit: exited_on + h <= as_of; placed within h days of exit: the
         -- first placement (which starts on or after enrolled_on) starts by exited_on + h
-        coalesce(b.exited_on + 90 <= a.as_of, false) as followed_90d,
-        coalesce(b.exited_on + 180 <= a.as_of, false) as followed_180d,
-        coalesce(b.exited_on + 365 <= a.as_of, false) as followed_365d,
+        coalesce(b.exited_on + 90 <= a.as_of, false) as exit_followed_90d,
+        coalesce(b.exited_on + 180 <= a.as_of, false) as exit_followed_180d,
+        coalesce(b.exited_on + 182 <= a.as_of, false) as exit_followed_182d,
+        coalesce(b.exited_on + 365 <= a.as_of, false) as exit_followed_365d,
+        -- No exit recorded a year after enrolling (courses last up to six months): a missing
+        -- record, left out of the exit-based rates, rather than someone still in training.
+        b.exited_on is null and b.enrolled_on + 365 < a.as_of as is_exit_unrecorded,
+        b.enrolled_on + 180 <= a.as_of as enrollment_followed_180d,
         coalesce(b.placed_on <= b.exited_on + 90, false) as placed_within_90d,
         coalesce(b.placed_on <= b.exited_on + 180, false) as placed_within_180d,
         coalesce(b.placed_on <= b.exited_on + 365, false) as placed_within_365d,
@@ -85,6 +137,40 @@ dated as (
     from base as b
     cross join build_as_of as a
 ),
+-- Exit-based rates count only enrollment months that are fully observed for the horizon: every
+-- enrollment in them (but those with an unrecorded exit) has been followed h days after exit.
+-- Counting people from later months who happen to be followed already would count only those
+-- who left early (dropouts, short courses), so recent cohorts would flatter the programme with
+-- the shortest courses. One cut-off per horizon for all programmes, so they are compared over
+-- the same enrollment months: the first day of the month of the earliest enrollment not yet
+-- followed; everything enrolled before it is observed.
+open_months as (
+    select
+        coalesce(date_trunc('month', min(enrolled_on) filter (
+            where not exit_followed_90d and not is_exit_unrecorded)), date '9999-12-01')::date
+            as open_from_90d,
+        coalesce(date_trunc('month', min(enrolled_on) filter (
+            where not exit_followed_180d and not is_exit_unrecorded)), date '9999-12-01')::date
+            as open_from_180d,
+        coalesce(date_trunc('month', min(enrolled_on) filter (
+            where not exit_followed_182d and not is_exit_unrecorded)), date '9999-12-01')::date
+            as open_from_182d,
+        coalesce(date_trunc('month', min(enrolled_on) filter (
+            where not exit_followed_365d and not is_exit_unrecorded)), date '9999-12-01')::date
+            as open_from_365d
+    from dated
+),
+observed as (
+    select
+        d.*,
+        exit_followed_90d and enrolled_on < o.open_from_90d as followed_90d,
+        exit_followed_180d and enrolled_on < o.open_from_180d as followed_180d,
+        exit_followed_182d and enrolled_on < o.open_from_182d as followed_q2_after_exit,
+        exit_followed_365d and enrolled_on < o.open_from_365d as followed_365d,
+        o.open_from_180d as observed_before_180d
+    from dated as d
+    cross join open_months as o
+),
 -- Who enrolled, as the strata of the adjusted comparison: a missing gender or education is its
 -- own level 'unknown' (age_band is already 'unknown' without a birth year). Each combination
 -- present gets a small integer, so the strata question groups by one integer instead of five
@@ -96,7 +182,7 @@ levelled as (
         *,
         coalesce(gender, 'unknown') as gender_level,
         coalesce(education, 'unknown') as education_level
-    from dated
+    from observed
 ),
 strata as (
     select
@@ -156,6 +242,26 @@ select
     (followed_90d and placed_within_90d)::utinyint as is_placed_90d,
     (followed_180d and placed_within_180d)::utinyint as is_placed_180d,
     (followed_365d and placed_within_365d)::utinyint as is_placed_365d,
+    -- Placement within 180 days of enrollment, whatever the course length: followed when
+    -- enrolled_on + 180 <= as_of; placed when the first job started by enrolled_on + 180.
+    enrollment_followed_180d::utinyint as is_followed_180d_from_enrollment,
+    coalesce(enrollment_followed_180d and placed_on <= enrolled_on + 180, false)::utinyint
+        as is_placed_180d_from_enrollment,
+    -- Employed in the 2nd quarter after exit (any job on a day of days 91-182) among exits
+    -- followed 182 days, and in the 4th quarter (days 274-365) among exits followed 365 days,
+    -- in fully observed enrollment months as above.
+    followed_q2_after_exit::utinyint as is_followed_q2_after_exit,
+    (followed_q2_after_exit and employed_q2_after_exit)::utinyint as is_employed_q2_after_exit,
+    followed_365d::utinyint as is_followed_q4_after_exit,
+    (followed_365d and employed_q4_after_exit)::utinyint as is_employed_q4_after_exit,
+    -- Counted, not used in the rates: see repeats and is_exit_unrecorded above.
+    coalesce(is_repeat_enrollment, false)::utinyint as is_repeat_enrollment,
+    coalesce(is_enrolled_while_employed, false)::utinyint as is_enrolled_while_employed,
+    is_exit_unrecorded::utinyint as is_exit_unrecorded,
+    -- Exited and followed 180 days, but in an enrollment month not yet fully observed: left out
+    -- of the exit-based rates (the month is observed from observed_before_180d on).
+    (exit_followed_180d and not followed_180d)::utinyint as is_followed_180d_not_counted,
+    observed_before_180d,
     -- Days from exit to as_of (followed h days iff >= h) and from exit to the first placement
     -- (placed within h days iff <= h; negative when the job started during the course).
     (as_of - exited_on)::integer as days_exit_to_as_of,
