@@ -5,7 +5,7 @@ Entry point: `streamlit run dashboard.py`. The other pages live in pages/.
 
 import streamlit as st
 
-from reemploy import charts, ui
+from reemploy import charts, readouts, tables, ui
 
 st.set_page_config(page_title="Re-employment outcomes", page_icon=":material/work:", layout="wide")
 session = ui.sidebar("overview")
@@ -20,6 +20,23 @@ ui.page_header(
 headline = session.load("headline_figures")
 if headline.empty:
     ui.no_records()
+st.subheader("Skills or mindset: which is ahead depends on how it is measured")
+differences = session.load("program_differences")
+sentence = readouts.clock_sentence(differences)
+if sentence:
+    st.markdown(sentence)
+ui.show_table(
+    tables.program_differences_table(differences, session.min_cell),
+    differences,
+    name="skills-minus-mindset-by-measure",
+    key="overview_differences",
+    how_to_read="each row is one way of measuring; a difference whose 95% interval includes 0 "
+    "cannot tell the programmes apart. The raw rows compare the people each programme enrolled; "
+    "the adjusted rows compare the same mix of people, which removes only the differences "
+    "recorded in the data (an adjusted difference, not a causal effect).",
+)
+
+st.subheader("Headline figures per programme")
 previous_filters = session.filters.previous_period()
 previous = session.load("headline_figures", previous_filters) if previous_filters else None
 ui.kpi_cards(headline, previous, session.min_cell)
@@ -28,6 +45,7 @@ if previous_filters is None:
                "period of equal length.")
 else:
     st.caption(f"Changes against {previous_filters.date_from} to {previous_filters.date_to}.")
+st.caption(readouts.observed_months_note(headline) or "")
 
 trend = session.load("placement_rate_by_cohort")
 ui.show_chart(

@@ -24,6 +24,7 @@ class Definition:
     caveats: tuple[str, ...] = ()
     queries: tuple[str, ...] = ()
     phrase: str = ""  # how a sentence names it ("placement within 180 days of exit")
+    standard: str = ""  # the field's nearest standard indicator, for analysts
 
     @property
     def in_words(self) -> str:
@@ -78,15 +79,62 @@ METRICS: dict[str, Definition] = {
         definition="Share whose first job after enrollment started between enrolled_on and "
                    "exited_on + 180 days (inclusive). Jobs found during the course count.",
         denominator="Enrollments that left at least 180 days before as_of (exited_on + 180 days "
-                    "<= as_of): only people followed for the full 180 days.",
-        caveats=("A snapshot at one horizon favours short programmes: skills courses run for months "
-                 "and their participants search less while training (lock-in), so compare the "
-                 "curves over time too.",
-                 "Recent enrollment quarters are not fully observed yet: the charts mark them and "
-                 "the change tables leave them out rather than show a fall.",
-                 "WIOA's nearest indicator is employment in the second quarter after exit."),
+                    "<= as_of), in enrollment months that are fully observed: months in which "
+                    "everyone has been followed 180 days after leaving.",
+        caveats=("The clock starts at exit: a long course gets its whole length for free and a "
+                 "job found during it counts as a success. Placement within 180 days of "
+                 "enrollment, beside it on the Overview, shows the other side (lock-in).",
+                 "Recent enrollment months are left out until everyone in them has been followed "
+                 "180 days after leaving: before that they would count only those who left early "
+                 "(dropouts, short courses). The Overview says which months are covered.",
+                 "Enrollments with no exit recorded a year after enrolling are left out (and "
+                 "counted on this page).",
+                 "A snapshot at one horizon favours short programmes, so compare the curves over "
+                 "time too."),
         queries=("headline_by_program", "placement_rate_by_cohort", "outcomes_by_characteristic"),
         phrase="placement within 180 days of exit",
+        standard="The nearest indicator of the field is the employment rate in the second quarter "
+                 "after exit (US WIOA), measured from exit among all who exited, as here.",
+    ),
+    "placement_rate_180d_from_enrollment": Definition(
+        label="Placed within 180 days of enrollment",
+        unit="rate",
+        definition="Share whose first job after enrollment started by enrolled_on + 180 days, "
+                   "whether or not the course had ended.",
+        denominator="Enrollments made at least 180 days before as_of (enrolled_on + 180 days "
+                    "<= as_of), whatever their exit.",
+        caveats=("The clock starts at enrollment: people search less while they train, so a "
+                 "long course looks worse here than from exit (lock-in). Read the two together.",),
+        queries=("headline_by_program",),
+        phrase="placement within 180 days of enrollment",
+        standard="Measured from the start of the programme, as evaluations of training do to "
+                 "show lock-in (Card, Kluve and Weber 2018); no administrative indicator.",
+    ),
+    "employment_rate_q2_after_exit": Definition(
+        label="Employed in the 2nd quarter after exit",
+        unit="rate",
+        definition="Share holding any job (not only the first) on at least one day of days 91 to "
+                   "182 after exited_on: a status, not a placement.",
+        denominator="Everyone who left at least 182 days before as_of, in fully observed "
+                    "enrollment months.",
+        caveats=("Counts a job that started before exit and is still held; does not count a job "
+                 "that ended before day 91.",),
+        queries=("headline_by_program",),
+        phrase="employment in the 2nd quarter after exit",
+        standard="US WIOA primary indicator: employment rate in the second quarter after exit.",
+    ),
+    "employment_rate_q4_after_exit": Definition(
+        label="Employed in the 4th quarter after exit",
+        unit="rate",
+        definition="Share holding any job on at least one day of days 274 to 365 after exited_on: "
+                   "employed about 12 months after leaving.",
+        denominator="Everyone who left at least 365 days before as_of, in fully observed "
+                    "enrollment months.",
+        caveats=("Refers to older cohorts than the 180-day measures: a year of follow-up is "
+                 "needed.",),
+        queries=("headline_by_program",),
+        phrase="employment in the 4th quarter after exit",
+        standard="US WIOA primary indicator: employment rate in the fourth quarter after exit.",
     ),
     "placement_rate_365d": Definition(
         label="Placed within 365 days of exit",
@@ -122,16 +170,20 @@ METRICS: dict[str, Definition] = {
         queries=("time_to_placement_by_program", "time_to_placement_after_exit_by_program"),
     ),
     "retention_12m": Definition(
-        label="Still in the job after 12 months",
+        label="Still in the first job after 12 months (among those placed)",
         unit="rate",
         definition="Share of first jobs still held 365 days after they started (ended_on empty or "
                    "on or after started_on + 365 days).",
-        denominator="First jobs that started at least 365 days before as_of.",
+        denominator="Those placed, not everyone enrolled: first jobs that started at least 365 "
+                    "days before as_of. For everyone who left, see employment in the 4th quarter "
+                    "after exit.",
         caveats=("Counts the first job only: someone who moved to a better job is not retained.",
                  "Refers to older cohorts than the placement rate, because a job needs a year of "
                  "follow-up."),
         queries=("headline_by_program", "profile_by_program", "outcomes_by_characteristic"),
         phrase="keeping the first job for 12 months",
+        standard="No WIOA equivalent: WIOA measures employment status after exit, not job "
+                 "tenure.",
     ),
     "median_monthly_wage": Definition(
         label="Median monthly wage, first job",
@@ -250,6 +302,8 @@ def metric_markdown(metric: str) -> str:
     d = definition(metric)
     lines = [f"**{d.label}.** {d.definition}", "", f"*Denominator:* {d.denominator}"]
     lines += [f"- {caveat}" for caveat in d.caveats]
+    if d.standard:
+        lines += ["", f"*For analysts:* {d.standard}"]
     if d.queries:
         lines += ["", "*Computed in* " + ", ".join(f"`queries/{q}.sql`" for q in d.queries)]
     return "\n".join(lines)

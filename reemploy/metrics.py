@@ -660,6 +660,59 @@ def covariate_balance(
                                                   "share_pooled"]})
 
 
+# The measures whose skills-minus-mindset difference the Overview and the pack set side by side:
+# measure -> (its numerator in headline_figures, the clock it is read on).
+DIFFERENCE_MEASURES = {
+    "placement_rate_180d": ("placed_180d_count", "from exit"),
+    "placement_rate_180d_from_enrollment": ("placed_180d_from_enrollment_count", "from enrollment"),
+    "employment_rate_q2_after_exit": ("employed_q2_after_exit_count", "from exit"),
+    "employment_rate_q4_after_exit": ("employed_q4_after_exit_count", "from exit"),
+}
+
+
+def program_differences(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Skills minus mindset on every clock, one row per measure and estimate: the raw difference
+    of each DIFFERENCE_MEASURES rate (Newcombe 95%), then the adjusted differences of placement
+    within 180 days of exit (adjusted_placement_difference). Columns: ``measure, estimate,
+    method, interval, clock, skills_rate, mindset_rate, skills_n, mindset_n, difference,
+    difference_low, difference_high, difference_n, excluded_share``; a difference is suppressed
+    when either programme has fewer than `min_cell` in its denominator."""
+    headline = {row["program_type"]: row
+                for row in _headline(con, extract, filters, "headline_by_program").to_dict("records")}
+    first, second = COMPARED_PROGRAMS
+    rows = []
+    for measure, (successes, clock) in DIFFERENCE_MEASURES.items():
+        sides = [headline.get(program, {}) for program in COMPARED_PROGRAMS]
+        n = [int(side.get(f"{measure}_n", 0) or 0) for side in sides]
+        x = [int(side.get(successes, 0) or 0) for side in sides]
+        difference, low, high = stats.newcombe_difference(x[0], n[0], x[1], n[1])
+        rows.append({
+            "measure": measure, "estimate": "raw", "method": "raw difference",
+            "interval": "Newcombe hybrid score, 95%", "clock": clock,
+            f"{first}_rate": x[0] / n[0] if n[0] else np.nan,
+            f"{second}_rate": x[1] / n[1] if n[1] else np.nan,
+            f"{first}_n": n[0], f"{second}_n": n[1],
+            "difference": difference, "difference_low": low, "difference_high": high,
+            "excluded_share": 0.0,
+        })
+    adjusted = adjusted_placement_difference(con, extract, filters, min_cell)
+    for row in adjusted[adjusted["estimate"] != "raw"].to_dict("records"):
+        rows.append({"measure": "placement_rate_180d", "clock": "from exit",
+                     **{k: row[k] for k in ("estimate", "method", "interval", f"{first}_rate",
+                                            f"{second}_rate", f"{first}_n", f"{second}_n",
+                                            "difference", "difference_low", "difference_high",
+                                            "excluded_share")}})
+    df = pd.DataFrame(rows)
+    df["difference_n"] = df[[f"{first}_n", f"{second}_n"]].min(axis=1)
+    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                          extra={"difference": [f"{first}_rate", f"{second}_rate"]})
+
+
 # --------------------------------------------------------------------------- Trends
 
 # change column -> months back to the cohort it is compared with

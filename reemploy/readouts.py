@@ -173,3 +173,67 @@ def unobserved_quarters_note(cohorts: pd.DataFrame, measure: str) -> str | None:
         return None
     return ("Not yet fully observed, so not in the table (their rates cover only the people who "
             "left early): " + "; ".join(parts) + ".")
+
+
+def _verdict(row: dict) -> str:
+    """ahead / behind / not clearly different, from the difference's 95% interval."""
+    first, second = (program_label(p) for p in COMPARED_PROGRAMS)
+    if row["difference_low"] > 0:
+        return f"{first} is ahead"
+    if row["difference_high"] < 0:
+        return f"{first} is behind"
+    return f"{first} and {second} cannot be told apart"
+
+
+def _difference_text(row: dict) -> str:
+    return (f"{_signed(row['difference'] * 100)} pp, 95% CI "
+            f"{_signed(row['difference_low'] * 100)} to {_signed(row['difference_high'] * 100)}")
+
+
+def clock_sentence(differences: pd.DataFrame) -> str | None:
+    """The sentence that says which way each clock points (metrics.program_differences): placement
+    within 180 days from exit, from enrollment and adjusted for who enrolled, and why they can
+    differ. None when none of the three can be shown (suppressed or without both programmes)."""
+    wanted = [("placement_rate_180d", "raw", "from exit"),
+              ("placement_rate_180d_from_enrollment", "raw", "from enrollment"),
+              ("placement_rate_180d", "adjusted", "adjusted for who enrolled (from exit)")]
+    parts, verdicts = [], set()
+    for measure, estimate, words in wanted:
+        found = differences[(differences["measure"] == measure)
+                            & (differences["estimate"] == estimate)]
+        if found.empty or found["difference"].isna().iat[0] or found["difference_low"].isna().iat[0]:
+            continue
+        row = found.iloc[0].to_dict()
+        verdict = _verdict(row)
+        verdicts.add(verdict)
+        parts.append(f"{words}, {verdict} ({_difference_text(row)})")
+    if not parts:
+        return None
+    first, second = (program_label(p) for p in COMPARED_PROGRAMS)
+    opening = (f"Placement within 180 days, {first} minus {second}: "
+               if len(verdicts) == 1 else
+               f"Which training is ahead in placement within 180 days depends on how it is "
+               f"measured. {first} minus {second}: ")
+    reason = ("Measured from exit, a long course gets its length for free and a job found during "
+              "the course counts as a success; measured from enrollment, people still in a course "
+              "search less (lock-in). The adjusted difference compares the same mix of age, "
+              "gender, education, prior sector and district; it is not a causal effect.")
+    return opening + "; ".join(parts) + ". " + reason
+
+
+def observed_months_note(headline: pd.DataFrame) -> str | None:
+    """Which enrollments the exit-based rates cover (metrics.headline_figures): a visible note
+    when enrollments followed already are left out because their month is not fully observed."""
+    if headline.empty or "observed_before_180d" not in headline:
+        return None
+    left_out = int(headline["followed_180d_not_counted_count"].sum())
+    cutoff = headline["observed_before_180d"].dropna()
+    if left_out == 0 or cutoff.empty:
+        return None
+    first_open = pd.Timestamp(cutoff.min())
+    last = (first_open - pd.Timedelta(days=1))
+    return (f"Placement within 180 days of exit covers enrollments up to {last:%Y-%m}, the last "
+            f"month in which everyone has been followed 180 days after leaving; {left_out:,} later "
+            "enrollments followed already are left out, because they are the ones who left early "
+            "and counting them alone would flatter short courses. Employment in the 2nd and 4th "
+            "quarter after exit needs longer follow-up and covers earlier months.")

@@ -63,3 +63,47 @@ def programme_profile_table(profile: pd.DataFrame, min_cell: int) -> pd.DataFram
                 cells.append(_cell(row, value_column, measure, kind, min_cell))
         table[program_label(program)] = cells
     return pd.DataFrame(table)
+
+
+ESTIMATE_LABELS = {
+    "raw": "raw",
+    "adjusted": "adjusted: standardised to the same mix of people",
+    "ipw": "adjusted: inverse-probability weighted",
+    "doubly_robust": "adjusted: doubly robust",
+}
+
+
+def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """metrics.program_differences as people read it: one row per measure and estimate with
+    both programmes' rates, the difference in percentage points with its 95% interval, and
+    which way it points."""
+    from reemploy.definitions import metric_label
+    from reemploy.metrics import COMPARED_PROGRAMS
+
+    first, second = COMPARED_PROGRAMS
+    rows = []
+    for row in differences.to_dict("records"):
+        if row.get("difference_suppressed", False):
+            difference, reading = fmt.suppressed_text(min_cell), ""
+        elif fmt.is_missing(row["difference"]) or fmt.is_missing(row["difference_low"]):
+            difference, reading = "–", ""
+        else:
+            difference = (f"{row['difference'] * 100:+.1f} pp [{row['difference_low'] * 100:+.1f} "
+                          f"to {row['difference_high'] * 100:+.1f}]")
+            reading = ("skills ahead" if row["difference_low"] > 0 else
+                       "skills behind" if row["difference_high"] < 0 else "no clear difference")
+        excluded = row.get("excluded_share", 0.0)
+        note = (f"{excluded * 100:.1f}% of people left out (no one alike in the other programme)"
+                if row["estimate"] != "raw" and not fmt.is_missing(excluded) else "")
+        rows.append({
+            "Measure": metric_label(row["measure"]),
+            "Estimate": ESTIMATE_LABELS.get(row["estimate"], row["estimate"]),
+            program_label(first): fmt.percent(row[f"{first}_rate"]) + f", n = {int(row[f'{first}_n']):,}",
+            program_label(second): fmt.percent(row[f"{second}_rate"]) + f", n = {int(row[f'{second}_n']):,}",
+            "Skills minus mindset (95% CI)": difference,
+            "Reading": reading,
+            "Note": note,
+        })
+    return pd.DataFrame(rows, columns=["Measure", "Estimate", program_label(first),
+                                       program_label(second), "Skills minus mindset (95% CI)",
+                                       "Reading", "Note"])

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from reemploy import export, metrics, pack
+from reemploy import definitions, export, metrics, pack
 from reemploy import formatting as fmt
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.charts import level_label, program_color, program_label
@@ -397,19 +397,20 @@ def show_table(table: pd.DataFrame, data: pd.DataFrame, name: str, key: str, how
 
 
 KPI_METRICS = (
-    # (column, label, kind, help)
-    ("placement_rate_180d", "Placed within 180 days of exit", "rate",
-     "Share of those who left the programme at least 180 days before as_of who started a job "
-     "between enrollment and 180 days after exit."),
-    ("median_days_to_placement", "Median days to first job", "days",
-     "Kaplan-Meier median of days from enrollment to the first job; people still searching "
-     "count until as_of (censored)."),
-    ("retention_12m", "Still in the job after 12 months", "rate",
-     "Among first jobs started at least 365 days before as_of, the share lasting 365 days."),
-    ("median_monthly_wage", "Median monthly wage, first job", "money",
-     "Median monthly wage at the first job (yuan)."),
-    ("completion_rate", "Completed the course", "rate",
-     "Completed / exited; not defined for people without training."),
+    # (column, label, kind, help): labels and help from reemploy.definitions
+    *((column, definitions.metric_label(column), kind,
+       f"{definitions.definition(column).definition} Denominator: "
+       f"{definitions.definition(column).denominator}")
+      for column, kind in (
+          ("placement_rate_180d", "rate"),
+          ("placement_rate_180d_from_enrollment", "rate"),
+          ("employment_rate_q2_after_exit", "rate"),
+          ("employment_rate_q4_after_exit", "rate"),
+          ("median_days_to_placement", "days"),
+          ("retention_12m", "rate"),
+          ("median_monthly_wage", "money"),
+          ("completion_rate", "rate"),
+      )),
 )
 
 
