@@ -281,8 +281,8 @@ def propensity_adjusted_differences(strata: pd.DataFrame, covariates: Iterable[s
     Standard errors come from each estimator's influence function, summed over the cells
     pattern x group x placed / not placed (it is constant within a cell), with a normal
     interval. For ``ipw`` and ``dr`` the fitted models are treated as fixed (known): for IPW
-    with an estimated propensity this is conservative; for DR it is right to first order when
-    both models are right. For ``regression`` treating the outcome models as fixed would
+    with a propensity fitted by maximum likelihood this overstates the variance a little
+    (Lunceford & Davidian 2004), for DR it is right to first order when both models are right. For ``regression`` treating the outcome models as fixed would
     ignore almost all of its sampling variability, so its influence function includes the
     outcome models' estimation (delta method through their score equations); the propensity
     model plays no part in it. None of the SEs carries uncertainty in the choice of models.
