@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import plotly.graph_objects as go
 
-from reemploy import charts, definitions, export
+from reemploy import charts, definitions, export, readouts, tables
 from reemploy import formatting as fmt
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.filters import Filters
@@ -96,7 +96,9 @@ KEY_CHARTS: list[KeyChart] = [
 
 # The rows of the headline table: columns of metrics.headline_figures, named and defined in
 # reemploy.definitions.
-HEADLINE_METRICS = ("enrolled_count", "placement_rate_180d", "median_days_to_placement",
+HEADLINE_METRICS = ("enrolled_count", "placement_rate_180d", "placement_rate_180d_from_enrollment",
+                    "employment_rate_q2_after_exit", "employment_rate_q4_after_exit",
+                    "median_days_to_placement",
                     "retention_12m", "median_monthly_wage", "median_wage_replacement",
                     "completion_rate", "cost_per_placement")
 
@@ -123,6 +125,7 @@ class Pack:
     url: str
     generated_at: dt.datetime
     headline: pd.DataFrame
+    differences: pd.DataFrame
     previous: pd.DataFrame
     period: Filters
     previous_period: Filters
@@ -143,23 +146,47 @@ def view_url(filters: Filters, base: str | None = None) -> str:
     return f"{root}?{query}" if query else root
 
 
-def comparison_periods(filters: Filters, as_of: dt.date) -> tuple[Filters, Filters, str]:
+def comparison_periods(filters: Filters, as_of: dt.date,
+                       observed_before: dt.date | None = None) -> tuple[Filters, Filters, str]:
     """The period the headline figures cover, the one before it of equal length, and a sentence
-    saying which they are. Without a period in the filters: the last 12 months of enrollments
-    up to as_of against the 12 months before."""
+    saying which they are. Without a period in the filters: the 12 months of enrollments up to
+    as_of against the 12 months before, or, when `observed_before` (the first enrollment month
+    not yet fully observed for placement within 180 days of exit) is earlier, the 12 whole
+    months up to the last fully observed one, so that every headline figure can be shown."""
     previous = filters.previous_period()
     if previous is not None:
         note = (f"Enrolled {filters.date_from} to {filters.date_to} (the period in the filters), "
                 f"compared with {previous.date_from} to {previous.date_to}.")
         return filters, previous, note
+    covered = f"The charts cover {filters.describe()}."
+    if observed_before is not None and observed_before <= as_of:
+        end = observed_before - dt.timedelta(days=1)
+        index = end.year * 12 + end.month - 12
+        start = dt.date(index // 12, index % 12 + 1, 1)
+        current = replace(filters, date_from=start, date_to=end)
+        previous = current.previous_period()
+        note = (f"No period is set in the filters, so the headline figures cover the 12 months of "
+                f"enrollments {start} to {end}, the last months in which everyone has been "
+                f"followed 180 days after leaving, compared with the 12 months before "
+                f"({previous.date_from} to {previous.date_to}). Later enrollments are not yet "
+                f"fully observed. {covered}")
+        return current, previous, note
     start = as_of - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
     current = replace(filters, date_from=start, date_to=as_of)
     previous = current.previous_period()
     note = (f"No period is set in the filters, so the headline figures cover the last 12 months "
             f"of enrollments up to as_of ({start} to {as_of}), compared with the 12 months before "
-            f"({previous.date_from} to {previous.date_to}). The charts cover all enrollments. "
+            f"({previous.date_from} to {previous.date_to}). {covered} "
             "Recent enrollments are not yet followed long enough for some measures: see n.")
     return current, previous, note
+
+
+def _observed_before(headline: pd.DataFrame) -> dt.date | None:
+    """The first enrollment month not yet fully observed (metrics.headline_figures), if any."""
+    if "observed_before_180d" not in headline or headline["observed_before_180d"].dropna().empty:
+        return None
+    first_open = pd.Timestamp(headline["observed_before_180d"].dropna().min())
+    return None if first_open.year >= 9999 else first_open.date()
 
 
 def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
@@ -174,7 +201,8 @@ def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
             memo[key] = load(metric, for_filters, **options)
         return memo[key]
 
-    period, previous_period, note = comparison_periods(filters, as_of)
+    period, previous_period, note = comparison_periods(
+        filters, as_of, _observed_before(once("headline_figures", filters)))
     sections = []
     for entry in KEY_CHARTS if key_charts is None else key_charts:
         shown = replace(filters, **{entry.across: ()}) if entry.across else filters
@@ -190,6 +218,7 @@ def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
         url=url or view_url(filters),
         generated_at=dt.datetime.now().replace(microsecond=0),
         headline=once("headline_figures", period),
+        differences=once("program_differences", period),
         previous=once("headline_figures", previous_period),
         period=period,
         previous_period=previous_period,
@@ -396,6 +425,7 @@ def _headline_section(pack: Pack) -> str:
         f"{_runhead(pack)}"
         "<h2>Headline figures against the previous period</h2>"
         f"<p class='meta'>{_e(pack.period_note)}</p>"
+        f"{_differences_html(pack)}"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         "<div class='notes'>"
         f"<p><b>Suppression:</b> “{_e(fmt.suppressed_text(pack.min_cell))}” marks a figure with "
@@ -404,6 +434,17 @@ def _headline_section(pack: Pack) -> str:
         f"{notes}</div>"
         "</section>"
     )
+
+
+def _differences_html(pack: Pack) -> str:
+    """Skills minus mindset on every clock for the pack's period, with the Overview's sentence."""
+    sentence = readouts.clock_sentence(pack.differences)
+    table = tables.program_differences_table(pack.differences, pack.min_cell)
+    head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+                   for row in table.itertuples(index=False))
+    return ((f"<p>{_e(sentence)}</p>" if sentence else "")
+            + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def _chart_html(section: Section, printable: bool) -> str:

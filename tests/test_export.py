@@ -340,7 +340,8 @@ def test_every_chart_on_the_overview_offers_png_svg_csv_and_excel(tiny_extract, 
     assert not at.exception
     labels = _download_labels(at)
     expected = ["PNG", "SVG"] if export.images_available() else []
-    assert labels == expected + ["CSV", "Excel"]
+    # The skills-minus-mindset table first (numbers only), then the trend chart.
+    assert labels == ["CSV", "Excel"] + expected + ["CSV", "Excel"]
 
 
 def test_without_a_browser_the_image_buttons_give_way_to_how_to_enable_them(tiny_extract, monkeypatch, tmp_path):
@@ -348,7 +349,7 @@ def test_without_a_browser_the_image_buttons_give_way_to_how_to_enable_them(tiny
 
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
     at = run_app(tiny_extract, monkeypatch)
-    assert _download_labels(at) == ["CSV", "Excel"]
+    assert _download_labels(at) == ["CSV", "Excel", "CSV", "Excel"]  # the table, then the chart
     assert any("apt-get install chromium" in caption.value for caption in at.caption)
 
 
