@@ -105,11 +105,14 @@ ui.show_chart(
 
 st.subheader("Is it the training or who enrolled?")
 st.markdown(
-    "Skills and mindset courses enrol different people. The **adjusted difference** compares "
+    "Skills and mindset courses enrol different people. The **adjusted differences** compare "
     "them as if both had enrolled the same mix of age, gender, education, prior sector and "
-    "district (missing gender or education counts as its own group, *unknown*). It is an "
-    "**adjusted difference, not a causal effect**: anything else that differs between the "
-    "enrollees (motivation, caseworker choice) is still in it."
+    "district (missing gender or education counts as its own group, *unknown*), in three "
+    "ways: standardising both to the same mix, weighting people by how likely someone like "
+    "them was to choose skills (propensity weighting), and modelling placement (regression; "
+    "both models together: doubly robust). When the three agree, the adjustment does not hang "
+    "on one model. They are **adjusted differences, not causal effects**: anything else that "
+    "differs between the enrollees (motivation, caseworker choice) is still in them."
 )
 adjusted = session.load("adjusted_placement_difference")
 ui.show_chart(

@@ -369,7 +369,14 @@ def placement_difference_chart(differences: pd.DataFrame, min_cell: int) -> go.F
 def adjusted_difference_chart(adjusted: pd.DataFrame, min_cell: int) -> go.Figure:
     """Raw and adjusted (direct standardisation) skills minus mindset placement within 180 days
     of exit, with 95% intervals; says it is an adjusted difference, not a causal effect."""
-    names = {"raw": "Raw", "adjusted": "Adjusted for who enrolled"}
+    names = {"raw": "Raw", "adjusted": "Standardised to the same mix",
+             "ipw": "Propensity weighted", "regression": "Regression adjusted",
+             "doubly_robust": "Doubly robust"}
+    # An estimate the data cannot support (a model that does not converge) is named, not drawn.
+    failed = adjusted["reason"].notna() if "reason" in adjusted else pd.Series(False, adjusted.index)
+    failed_text = "".join(f"{names.get(r['estimate'], r['estimate'])}: not estimated "
+                          f"({r['reason']}).<br>" for r in adjusted[failed].to_dict("records"))
+    adjusted = adjusted[~failed]
     labels = [f"{names.get(r['estimate'], r['estimate'])}<br>{_rates_text(r)}"
               for r in adjusted.to_dict("records")]
     hover = [_difference_hover(r) if not r["difference_suppressed"] else ""
@@ -380,9 +387,10 @@ def adjusted_difference_chart(adjusted: pd.DataFrame, min_cell: int) -> go.Figur
                      if not excluded.empty and pd.notna(excluded.iloc[0]) else "")
     return _difference_chart(
         adjusted, labels, "Skills minus mindset, placed within 180 days: raw and adjusted",
-        "Adjusted difference, not a causal effect: standardised to the pooled enrollees over age"
-        " × gender × education × prior sector × district.<br>" + excluded_text
-        + "95% intervals (raw: Newcombe; adjusted: normal).",
+        "Adjusted differences, not causal effects: each compares the same mix of age × gender ×"
+        " education × prior sector × district.<br>" + excluded_text + failed_text
+        + "95% intervals (raw: Newcombe; standardised: bootstrap over enrollees; models: "
+        "influence function).",
         hover, min_cell,
     )
 
@@ -498,9 +506,21 @@ def balance_chart(balance: pd.DataFrame, min_cell: int) -> go.Figure:
             customdata=shown[["share_skills", "share_mindset"]].to_numpy(),
             hovertemplate=("%{y}: skills %{customdata[0]:.1%}, mindset %{customdata[1]:.1%}"
                            "<br>standardized difference %{x:+.2f}<extra></extra>"),
+            name="before adjustment",
             showlegend=False,
         )
     )
+    if "std_diff_weighted" in shown and shown["std_diff_weighted"].notna().any():
+        fig.add_trace(go.Scatter(
+            x=shown["std_diff_weighted"],
+            y=y,
+            mode="markers",
+            marker={"color": "#333333", "size": 7, "symbol": "x-thin", "line": {"width": 2}},
+            hovertemplate="%{y}: after propensity weighting %{x:+.2f}<extra></extra>",
+            name="after propensity weighting",
+            showlegend=True,
+        ))
+        fig.update_layout(legend={**_LEGEND_AT_BOTTOM})
     for x, dash in ((-0.1, "dash"), (0.0, "solid"), (0.1, "dash")):
         fig.add_vline(x=x, line={"color": "#999999", "width": 1, "dash": dash})
     n = int(shown["std_diff_raw_n"].iloc[0])
@@ -509,7 +529,8 @@ def balance_chart(balance: pd.DataFrame, min_cell: int) -> go.Figure:
         title,
         f"Standardized difference of each group's share; blue: more common in skills, orange: in "
         f"mindset; beyond ±0.1 (dashed) is a notable imbalance.<br>n = {n:,} in the smaller "
-        "programme, people followed 180 days. After standardisation both carry the pooled shares.",
+        "programme, people followed 180 days. After standardisation both carry the pooled shares; "
+        "× marks the difference left after propensity weighting.",
         height=150 + 19 * len(y),
     )
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=y,

@@ -589,20 +589,31 @@ def adjusted_placement_difference(
 ) -> pd.DataFrame:
     """Skills minus mindset placement within 180 days of exit, raw and adjusted for who enrolled.
 
-    Two rows, `estimate` = "raw" (Newcombe interval) and "adjusted" (direct standardisation to the
-    pooled skills + mindset population over age band x gender x education x prior sector x
-    district, strata present in both programmes only; see stats.adjusted_difference). An adjusted
-    difference, not a causal effect: it removes only the listed differences in who enrolled.
-    `excluded_share` is the share of people in strata without common support; `difference_n`
-    is the smaller programme's n (in the common support for the adjusted row).
+    One row per `estimate`:
+    - "raw": the difference of the two rates (Newcombe interval);
+    - "adjusted": direct standardisation to the pooled skills + mindset population over age band
+      x gender x education x prior sector x district, strata present in both programmes only,
+      with a seeded bootstrap over enrollees that re-estimates the mix and the common support in
+      every replicate (adjustment.bootstrap_standardised_difference);
+    - "ipw", "regression", "doubly_robust": a logistic model of who enrolled in skills
+      (propensity weighting), of who was placed (g-computation), and both together
+      (adjustment.propensity_adjusted_differences), normal intervals from influence functions.
+    Adjusted differences, not causal effects: they remove only the listed differences in who
+    enrolled. `excluded_share` is the share of people in strata without common support (direct
+    standardisation only); `difference_n` is the smaller programme's n (in the common support
+    for the standardised row); `reason` says why an estimate could not be made.
     """
+    from reemploy import adjustment
+
     strata = _strata(con, extract, filters)
     first, second = COMPARED_PROGRAMS
+    cells = strata.rename(columns={"placement_rate_180d_n": "n", "placed_180d_count": "x"})
     # The stratum number stands for its STRATA_COLUMNS: the same strata, grouped by one integer.
     result = stats.adjusted_difference(strata, "placement_rate_180d_n", "placed_180d_count",
                                        "program_type", ["stratum"], first, second)
     raw = stats.newcombe_difference(result["treated_x"], result["treated_n"],
                                     result["control_x"], result["control_n"])
+    boot = adjustment.bootstrap_standardised_difference(cells, first, second)
     rows = [
         {
             "estimate": "raw",
@@ -617,26 +628,73 @@ def adjusted_placement_difference(
             "difference_high": raw[2],
             "excluded_share": 0.0,
             "strata_used": np.nan,
+            "reason": None,
         },
         {
             "estimate": "adjusted",
             "method": STANDARDISATION_METHOD,
-            "interval": "normal, fixed weights, 95%",
+            "interval": f"bootstrap over enrollees ({boot['replicates']} seeded replicates), "
+                        "normal, 95%",
             f"{first}_rate": result["adjusted_treated"],
             f"{second}_rate": result["adjusted_control"],
             f"{first}_n": int(result["treated_n_common"]),
             f"{second}_n": int(result["control_n_common"]),
             "difference": result["adjusted_difference"],
-            "difference_low": result["adjusted_low"],
-            "difference_high": result["adjusted_high"],
+            "difference_low": boot["low"],
+            "difference_high": boot["high"],
             "excluded_share": result["excluded_share"],
             "strata_used": result["strata_used"],
+            "reason": None,
         },
     ]
+    weighted = _propensity_differences(con, extract, filters, cells)
+    for estimate, key in (("ipw", "ipw"), ("regression", "regression"), ("doubly_robust", "dr")):
+        rows.append({
+            "estimate": estimate,
+            "method": MODEL_METHODS[estimate],
+            "interval": "normal, from the influence function, 95%",
+            f"{first}_rate": weighted[f"{key}_treated"],
+            f"{second}_rate": weighted[f"{key}_control"],
+            f"{first}_n": int(result["treated_n"]),
+            f"{second}_n": int(result["control_n"]),
+            "difference": weighted[f"{key}_difference"],
+            "difference_low": weighted[f"{key}_low"],
+            "difference_high": weighted[f"{key}_high"],
+            "excluded_share": 0.0,
+            "strata_used": np.nan,
+            "reason": weighted[f"{key}_reason"],
+        })
     df = pd.DataFrame(rows)
     df["difference_n"] = df[[f"{first}_n", f"{second}_n"]].min(axis=1)
     return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
                           extra={"difference": [f"{first}_rate", f"{second}_rate"]})
+
+
+MODEL_METHODS = {
+    "ipw": "inverse-probability weighting: a logistic model of enrolling in skills rather than "
+           "mindset (main effects of age band, gender, education, prior sector, district)",
+    "regression": "regression adjustment: a logistic model of placement per programme, averaged "
+                  "over the pooled skills and mindset enrollees",
+    "doubly_robust": "doubly robust (augmented inverse-probability weighting): both models",
+}
+
+
+def _propensity_differences(con, extract: Extract, filters: Filters, cells: pd.DataFrame) -> dict:
+    """adjustment.propensity_adjusted_differences on the strata, asked once per page run (the
+    adjusted difference and the balance table both read it)."""
+    from reemploy import adjustment
+
+    key = (str(extract.path), extract.version, "metrics._propensity_differences", filters)
+    with _QUERY_LOCK:
+        if key in _QUERY_MEMO:
+            _QUERY_MEMO.move_to_end(key)
+            return _QUERY_MEMO[key]
+    answer = adjustment.propensity_adjusted_differences(cells, STRATA_COLUMNS, *COMPARED_PROGRAMS)
+    with _QUERY_LOCK:
+        _QUERY_MEMO[key] = answer
+        while len(_QUERY_MEMO) > _QUERY_MEMO_SIZE:
+            _QUERY_MEMO.popitem(last=False)
+    return answer
 
 
 def covariate_balance(
@@ -653,11 +711,21 @@ def covariate_balance(
     df = stats.balance_table(strata, "program_type", STRATA_COLUMNS, "placement_rate_180d_n",
                              first, second)
     df = df.rename(columns={"share_treated": f"share_{first}", "share_control": f"share_{second}"})
+    # After inverse-probability weighting (the "ipw" row of adjusted_placement_difference): a
+    # level still far from 0 says the propensity model did not balance it.
+    cells = strata.rename(columns={"placement_rate_180d_n": "n", "placed_180d_count": "x"})
+    weighted = _propensity_differences(con, extract, filters, cells)["balance"]
+    if len(weighted):
+        after = weighted.set_index(["covariate", "level"])["std_diff_after_weighting"]
+        df["std_diff_weighted"] = [after.get((c, lv), np.nan)
+                                   for c, lv in zip(df["covariate"], df["level"])]
+    else:
+        df["std_diff_weighted"] = np.nan
     totals = strata.groupby("program_type")["placement_rate_180d_n"].sum()
     df["std_diff_raw_n"] = int(min(totals.get(p, 0) for p in COMPARED_PROGRAMS))
     return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
                           extra={"std_diff_raw": [f"share_{first}", f"share_{second}",
-                                                  "share_pooled"]})
+                                                  "share_pooled", "std_diff_weighted"]})
 
 
 # The measures whose skills-minus-mindset difference the Overview and the pack set side by side:
@@ -706,7 +774,7 @@ def program_differences(
                      **{k: row[k] for k in ("estimate", "method", "interval", f"{first}_rate",
                                             f"{second}_rate", f"{first}_n", f"{second}_n",
                                             "difference", "difference_low", "difference_high",
-                                            "excluded_share")}})
+                                            "excluded_share", "reason")}})
     df = pd.DataFrame(rows)
     df["difference_n"] = df[[f"{first}_n", f"{second}_n"]].min(axis=1)
     return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,

@@ -69,6 +69,7 @@ ESTIMATE_LABELS = {
     "raw": "raw",
     "adjusted": "adjusted: standardised to the same mix of people",
     "ipw": "adjusted: inverse-probability weighted",
+    "regression": "adjusted: regression",
     "doubly_robust": "adjusted: doubly robust",
 }
 
@@ -83,7 +84,9 @@ def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.Da
     first, second = COMPARED_PROGRAMS
     rows = []
     for row in differences.to_dict("records"):
-        if row.get("difference_suppressed", False):
+        if isinstance(row.get("reason"), str):
+            difference, reading = f"not estimated ({row['reason']})", ""
+        elif row.get("difference_suppressed", False):
             difference, reading = fmt.suppressed_text(min_cell), ""
         elif fmt.is_missing(row["difference"]) or fmt.is_missing(row["difference_low"]):
             difference, reading = "–", ""

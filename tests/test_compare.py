@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/compare_programs.py"
 
 
+from conftest import D, write_extract  # noqa: E402
+
+
 def opened(path):
     extract = open_extract(path)
     return connect(extract), extract
@@ -166,12 +169,75 @@ def test_adjusted_difference_has_the_opposite_sign_of_the_raw_one(simpson):
     assert (raw["difference_low"], raw["difference_high"]) == pytest.approx(
         stats.newcombe_difference(12, 20, 8, 20)[1:])
     assert adjusted["difference"] == pytest.approx(-0.25)
-    # Variance: per stratum w^2 (p1 q1 / n1 + p0 q0 / n0) = 0.25 * (0.75 * 0.25 / 16) twice.
-    half = sps.norm.isf(0.025) * np.sqrt(2 * 0.25 * 0.75 * 0.25 / 16)
-    assert (adjusted["difference_low"], adjusted["difference_high"]) == pytest.approx(
-        (-0.25 - half, -0.25 + half))
+    # The interval counts the estimated mix too: its half width is z times the standard error of
+    # a bootstrap over people, computed here person by person (seeded, 4,000 resamples).
+    half = sps.norm.isf(0.025) * _person_bootstrap_se(SIMPSON_CELLS)
+    assert adjusted["difference_low"] == pytest.approx(-0.25 - half, rel=0.15)
+    assert adjusted["difference_high"] == pytest.approx(-0.25 + half, rel=0.6)
+    assert adjusted["difference_high"] - adjusted["difference_low"] == pytest.approx(2 * half, rel=0.15)
+    # It is wider than the fixed-weight interval, w^2 (p1 q1 / n1 + p0 q0 / n0) summed.
+    fixed = sps.norm.isf(0.025) * np.sqrt(2 * 0.25 * 0.75 * 0.25 / 16)
+    assert adjusted["difference_high"] - adjusted["difference_low"] > 2 * fixed
     assert adjusted["excluded_share"] == 0 and adjusted["strata_used"] == 2
     assert adjusted["difference_n"] == 20
+
+
+# (programme, education, people, placed) of conftest._simpson_rows, people followed 180 days.
+SIMPSON_CELLS = (("skills", "tertiary", 16, 12), ("skills", "primary", 4, 0),
+                 ("mindset", "tertiary", 4, 4), ("mindset", "primary", 16, 4))
+
+
+def _person_bootstrap_se(cells, replicates=4000, seed=7):
+    """Resample the 40 people with replacement and redo the direct standardisation by hand."""
+    people = np.array([(program == "skills", education == "tertiary", i < placed)
+                       for program, education, size, placed in cells for i in range(size)])
+    rng = np.random.default_rng(seed)
+    estimates = []
+    for _ in range(replicates):
+        sample = people[rng.integers(0, len(people), len(people))]
+        total, difference = 0.0, 0.0
+        parts = []
+        for stratum in (True, False):
+            skills = sample[(sample[:, 0]) & (sample[:, 1] == stratum)]
+            mindset = sample[(~sample[:, 0]) & (sample[:, 1] == stratum)]
+            if len(skills) and len(mindset):
+                parts.append((len(skills) + len(mindset), skills[:, 2].mean() - mindset[:, 2].mean()))
+        if parts:
+            total = sum(size for size, _ in parts)
+            difference = sum(size * d for size, d in parts) / total
+            estimates.append(difference)
+    return float(np.std(estimates, ddof=1))
+
+
+def test_every_adjustment_reverses_the_naive_difference(tmp_path):
+    # Skills enrolls mostly tertiary (placement high), mindset mostly primary (low), and within
+    # each group mindset places more:
+    #   tertiary: skills 30 of 40 (75%), mindset 9 of 10 (90%)
+    #   primary:  skills 1 of 10 (10%),  mindset 10 of 40 (25%)
+    # Raw: 31/50 - 19/50 = +24 pp. One covariate varies, so every model is saturated and every
+    # adjustment equals the standardisation to the pooled 50 + 50: (.425) - (.575) = -15 pp.
+    cells = (("skills", "tertiary", 40, 30), ("skills", "primary", 10, 1),
+             ("mindset", "tertiary", 10, 9), ("mindset", "primary", 40, 10))
+    enrollments, placements = [], []
+    for program, education, size, placed in cells:
+        for i in range(size):
+            eid = f"{program[0]}{education[0]}{i}"
+            enrollments.append(dict(enrollment_id=eid, program_type=program, education=education,
+                                    enrolled_on=D("2001-01-01"), exited_on=D("2001-01-10"),
+                                    completed=True))
+            if i < placed:
+                placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid,
+                                       started_on=D("2001-03-01"), monthly_wage=500.0))
+    con, extract = opened(write_extract(tmp_path / "reversal", enrollments, placements))
+    rows = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=10) \
+        .set_index("estimate")
+    assert rows.loc["raw", "difference"] == pytest.approx(0.24)
+    for estimate in ("adjusted", "ipw", "regression", "doubly_robust"):
+        assert rows.loc[estimate, "difference"] == pytest.approx(-0.15, abs=1e-9), estimate
+        assert rows.loc[estimate, "skills_rate"] == pytest.approx(0.425, abs=1e-9), estimate
+        assert rows.loc[estimate, "mindset_rate"] == pytest.approx(0.575, abs=1e-9), estimate
+        assert rows.loc[estimate, "difference_low"] < -0.15 < rows.loc[estimate, "difference_high"]
+    assert rows["reason"].isna().all()
 
 
 def test_adjusted_difference_reports_people_outside_common_support(simpson_extract, tmp_path):
@@ -268,9 +334,13 @@ def test_difference_charts_plot_percentage_points_and_call_it_not_a_causal_effec
     con, extract = simpson
     adjusted = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=10)
     fig = charts.adjusted_difference_chart(adjusted, 10)
-    assert list(fig.data[0].x) == pytest.approx([20.0, -25.0])
+    # raw, standardised, propensity weighted; regression and doubly robust cannot be fitted here
+    # (skills places nobody with primary education: perfect separation) and are not drawn.
+    assert list(fig.data[0].x) == pytest.approx([20.0, -25.0, -25.0])
     assert fig.data[0].text[1].startswith("-25.0 pp")
-    assert "not a causal effect" in fig.layout.title.subtitle.text
+    assert "not causal effects" in fig.layout.title.subtitle.text
+    assert "Regression adjusted: not estimated (outcome model" in fig.layout.title.subtitle.text
+    assert "suppressed" not in fig.layout.title.subtitle.text
     assert fig.data[0].y[0].startswith("Raw<br>60.0% vs 40.0%")
     hidden = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=50)
     assert len(charts.adjusted_difference_chart(hidden, 50).data) == 0
