@@ -54,6 +54,17 @@ ui.show_chart(
     + "The row underneath is how many people each point still rests on.",
 )
 
+without_job = session.load("days_without_job", origin=origin)
+ui.show_table(
+    tables.days_without_job_table(without_job, cell),
+    without_job,
+    name=f"days-without-job-since-{origin}",
+    key="compare_days_without_job",
+    how_to_read="the average number of days, of the first 180, 365 or 730, that people spent "
+    "before their first job (the area above the curve, restricted mean); fewer days is sooner "
+    "back to work. Where the curves cross, the windows say who is ahead when.",
+)
+
 st.subheader("Placed within 90, 180 and 365 days of leaving")
 rates = session.load("placement_rate_by_horizon")
 ui.show_chart(

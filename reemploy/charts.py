@@ -8,7 +8,8 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from reemploy.definitions import metric_label
-from reemploy.metrics import CHARACTERISTIC_LEVELS, COHORT_MEASURES, SMALL_FLOWS, UNRELIABLE_BELOW
+from reemploy.metrics import (CHARACTERISTIC_LEVELS, COHORT_MEASURES, SMALL_FLOWS, UNRELIABLE_BELOW,
+                              curves_cross)
 
 PROGRAM_COLORS = {
     # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -221,6 +222,9 @@ def reemployment_curve_chart(curves: pd.DataFrame, logrank: pd.DataFrame, min_ce
     else:
         test_text = (f"Log-rank test skills vs mindset: χ² = {test['logrank_chi2']:,.1f} (1 df), "
                      f"{_p_value_text(test['logrank_p_value'])}.")
+        if curves_cross(curves):
+            test_text += (" The curves cross, so the test says only that they differ, not which "
+                          "is ahead: see days without a job below.")
     subtitle = (f"{test_text} 1 − Kaplan-Meier, 95% bands; not-yet-placed people count until as_of."
                 f"<br>Each curve stops where fewer than {min_cell} people remain at risk."
                 + _not_drawn_note(hidden, min_cell))

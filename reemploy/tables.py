@@ -110,3 +110,29 @@ def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.Da
     return pd.DataFrame(rows, columns=["Measure", "Estimate", program_label(first),
                                        program_label(second), "Skills minus mindset (95% CI)",
                                        "Reading", "Note"])
+
+
+def days_without_job_table(days: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """metrics.days_without_job as people read it: per window, the average days each programme's
+    people spent without a job and skills minus mindset with its 95% interval (fewer days is
+    sooner back to work)."""
+    from reemploy.metrics import COMPARED_PROGRAMS
+
+    first, second = COMPARED_PROGRAMS
+    rows = []
+    for row in days.to_dict("records"):
+        if isinstance(row.get("reason"), str):
+            cells = ["–", "–", "not followed that long yet", ""]
+        elif row.get("difference_suppressed", False):
+            cells = ["–", "–", fmt.suppressed_text(min_cell), ""]
+        else:
+            difference = (f"{row['difference']:+.0f} days [{row['difference_low']:+.0f} to "
+                          f"{row['difference_high']:+.0f}]")
+            reading = ("skills back to work sooner" if row["difference_high"] < 0 else
+                       "mindset back to work sooner" if row["difference_low"] > 0 else
+                       "no clear difference")
+            cells = [f"{row[f'{first}_days']:.0f} days", f"{row[f'{second}_days']:.0f} days",
+                     difference, reading]
+        rows.append([f"first {row['tau_days']} days", *cells])
+    return pd.DataFrame(rows, columns=["Window", program_label(first), program_label(second),
+                                       "Skills minus mindset (95% CI)", "Reading"])

@@ -497,3 +497,37 @@ def test_compare_page_with_one_programme_says_the_comparison_needs_both(tiny_ext
     adjusted = figures(at)["Skills minus mindset, placed within 180 days: raw and adjusted"]
     assert adjusted["data"] == []
     assert "Needs skills and mindset" in adjusted["layout"]["annotations"][0]["text"]
+
+
+def test_days_without_job_is_the_area_under_each_curve_up_to_the_window(simpson):
+    con, extract = simpson
+    days = metrics.days_without_job(con, extract, Filters(), min_cell=10).set_index("tau_days")
+    # From enrollment (2001-01-01): skills 12 of 21 placed on day 59, one in training censored on
+    # day 60, 8 censored on day 729, so S = 9/21 from day 59; mindset 8 of 21 placed, S = 13/21.
+    # Area up to 180: 59 + 121 * 9/21 and 59 + 121 * 13/21.
+    assert days.loc[180, "skills_days"] == pytest.approx(59 + 121 * 9 / 21)
+    assert days.loc[180, "mindset_days"] == pytest.approx(59 + 121 * 13 / 21)
+    assert days.loc[180, "difference"] == pytest.approx(121 * (9 - 13) / 21)
+    assert days.loc[365, "difference"] == pytest.approx(306 * (9 - 13) / 21)
+    assert days.loc[180, "difference_low"] < days.loc[180, "difference"] < days.loc[180, "difference_high"]
+    # Nobody is followed to day 730 (the last follow-up is day 729 with people still searching).
+    assert isinstance(days.loc[730, "reason"], str)
+    # 21 people a side: the interval includes 0, and the table says so rather than pick a side.
+    assert days.loc[180, "difference_low"] < 0 < days.loc[180, "difference_high"]
+    assert tables.days_without_job_table(days.reset_index(), 10)["Reading"].iloc[0] == \
+        "no clear difference"
+
+
+def test_curves_cross_only_when_each_programme_is_ahead_somewhere():
+    import pandas as pd
+
+    def curves(skills, mindset):
+        rows = [("skills", d, r) for d, r in skills] + [("mindset", d, r) for d, r in mindset]
+        return pd.DataFrame(rows, columns=["program_type", "day", "reemployed"])
+
+    # mindset ahead at day 30, skills ahead from day 200 on: they cross
+    assert metrics.curves_cross(curves([(30, 0.05), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
+    # skills ahead throughout
+    assert not metrics.curves_cross(curves([(30, 0.25), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
+    # a difference within the 1 pp margin is not a crossing
+    assert not metrics.curves_cross(curves([(30, 0.195), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
