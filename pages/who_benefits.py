@@ -38,14 +38,22 @@ if hidden:
     st.caption(hidden)
 
 st.subheader(f"{program_label(metrics.COMPARED_PROGRAMS[0])} and {second}: where the gap is clear")
-gaps = metrics.characteristic_gaps(cells, measure, cell)
-sentences = readouts.characteristic_sentences(gaps)
+# Placement rests on the gap adjusted within each group (a raw gap can turn sign once the
+# people in it are compared like with like); the other outcomes have no adjusted gap yet.
+adjusted = measure == "placement_rate_180d"
+gaps = (session.load("adjusted_gaps_by_characteristic") if adjusted
+        else metrics.characteristic_gaps(cells, measure, cell))
+sentences = readouts.characteristic_sentences(gaps, adjusted=adjusted)
 if sentences:
     st.markdown("\n".join(f"- {s}" for s in sentences))
 else:
     st.caption(f"Both {first} and {second} need at least {cell} people in a group to compare them.")
 ui.downloads(gaps, f"{measure.replace('_', '-')}-gap-skills-mindset-by-group", "who_benefits_gaps")
-st.caption("Raw differences within each group, not causal effects: within a group the programmes "
-           "can still enrol different people. Many groups are compared at once, so expect an "
-           "occasional clear difference by chance. Groups with gender or education not recorded "
-           "are drawn but not compared.")
+st.caption(("Gaps adjusted within each group: skills and mindset compared over the same mix of the "
+            "other characteristics, prior sector and district (direct standardisation, bootstrap "
+            "95% intervals); the chart above shows the raw rates. " if adjusted else
+            "Raw differences within each group: within a group the programmes can still enrol "
+            "different people, so a raw gap can turn sign once they are compared like with like. ")
+           + "Not causal effects. Many groups are compared at once, so expect an occasional clear "
+           "difference by chance. Groups with gender or education not recorded are drawn but not "
+           "compared.")

@@ -634,6 +634,10 @@ def _stratum_labels(con, extract: Extract) -> pd.DataFrame:
     return labels
 
 
+# The bootstrap of the standardised difference draws one Poisson count per cell and replicate:
+# 200 replicates, fewer (never under 50) where the strata are many, so a page waits a bounded time.
+BOOTSTRAP_CELL_DRAWS = 2_000_000
+
 STANDARDISATION_METHOD = ("direct standardisation to the pooled skills and mindset enrollees "
                           "over age band x gender x education x prior sector x district")
 
@@ -670,7 +674,8 @@ def adjusted_placement_difference(
                                        "program_type", ["stratum"], first, second)
     raw = stats.newcombe_difference(result["treated_x"], result["treated_n"],
                                     result["control_x"], result["control_n"])
-    boot = adjustment.bootstrap_standardised_difference(cells, first, second)
+    boot = adjustment.bootstrap_standardised_difference(cells, first, second,
+                                                     max_cells_draws=BOOTSTRAP_CELL_DRAWS)
     rows = [
         {
             "estimate": "raw",
@@ -988,6 +993,63 @@ def program_gaps_by_characteristic(
     """
     return characteristic_gaps(outcomes_by_characteristic(con, extract, filters, min_cell),
                                measure, min_cell)
+
+
+def adjusted_gaps_by_characteristic(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    filters: Filters,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Skills minus mindset placement within 180 days of exit within each age band, gender and
+    education level, adjusted for who enrolled within the group: direct standardisation over the
+    strata (the other characteristics, prior sector, district) of that level, with the seeded
+    bootstrap interval of adjusted_placement_difference. Same columns as characteristic_gaps
+    (`gap` etc.), so the same sentences read it. A gap is suppressed where the group's raw gap is
+    (too small, or a side hidden as a complementary cell), and where either programme has fewer
+    than `min_cell` people in the group's common support."""
+    from reemploy import adjustment
+
+    first, second = COMPARED_PROGRAMS
+    cells = _strata(con, extract, filters).rename(
+        columns={"placement_rate_180d_n": "n", "placed_180d_count": "x"})
+    raw = characteristic_gaps(outcomes_by_characteristic(con, extract, filters, min_cell),
+                              "placement_rate_180d", min_cell)
+    raw_hidden = {(r["characteristic"], r["level"]) for r in raw.to_dict("records")
+                  if r["gap_suppressed"]}
+    levels = {"age_band": cells["age_band"], "gender": cells["gender"],
+              "education": cells["education"]}
+    rows = []
+    for characteristic, column in levels.items():
+        for level in CHARACTERISTIC_LEVELS[characteristic]:
+            part = cells[column == level]
+            if part.empty or not part["program_type"].isin([first]).any() \
+                    or not part["program_type"].isin([second]).any():
+                continue
+            result = adjustment.bootstrap_standardised_difference(part, first, second,
+                                                                   max_cells_draws=BOOTSTRAP_CELL_DRAWS)
+            supported = stats.adjusted_difference(part, "n", "x", "program_type", ["stratum"],
+                                                  first, second)
+            n_first, n_second = int(supported["treated_n_common"]), int(supported["control_n_common"])
+            rows.append({
+                "characteristic": characteristic, "level": level,
+                "measure": "placement_rate_180d",
+                f"{first}_placement_rate_180d": result["adjusted_treated"],
+                f"{second}_placement_rate_180d": result["adjusted_control"],
+                f"{first}_n": n_first, f"{second}_n": n_second,
+                "gap": result["adjusted_difference"], "gap_low": result["low"],
+                "gap_high": result["high"], "gap_n": min(n_first, n_second),
+                "excluded_share": result["excluded_share"],
+                "side_hidden": (characteristic, level) in raw_hidden,
+            })
+    columns = ["characteristic", "level", "measure", f"{first}_placement_rate_180d",
+               f"{second}_placement_rate_180d", f"{first}_n", f"{second}_n", "gap", "gap_low",
+               "gap_high", "gap_n", "excluded_share"]
+    df = _order_levels(pd.DataFrame(rows, columns=columns + ["side_hidden"]))
+    sides = [f"{first}_placement_rate_180d", f"{second}_placement_rate_180d"]
+    df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                        extra={"gap": sides})
+    return stats.suppress_cells(df, "gap", df.pop("side_hidden").to_numpy(dtype=bool), blank=sides)
 
 
 def characteristic_gaps(cells: pd.DataFrame, measure: str,

@@ -88,10 +88,13 @@ def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | No
             "advantage differing between groups.")
 
 
-def characteristic_sentences(gaps: pd.DataFrame) -> list[str]:
-    """characteristic_sentence for age band, gender and education, those that have one."""
+def characteristic_sentences(gaps: pd.DataFrame, adjusted: bool = False) -> list[str]:
+    """characteristic_sentence for age band, gender and education, those that have one, each
+    saying whether it rests on gaps adjusted for who enrolled within the group
+    (metrics.adjusted_gaps_by_characteristic) or on raw gaps."""
+    kind = "Adjusted for who enrolled within the group" if adjusted else "Raw, not adjusted"
     sentences = (characteristic_sentence(gaps, c) for c in CHARACTERISTIC_LEVELS)
-    return [s for s in sentences if s]
+    return [f"{kind}: {s[0].lower()}{s[1:]}" for s in sentences if s]
 
 
 def suppressed_cells(df: pd.DataFrame, measure: str, min_cell: int) -> str | None:

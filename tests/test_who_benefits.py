@@ -250,10 +250,55 @@ def test_who_benefits_lists_suppressed_cells_when_the_threshold_is_raised(tiny_e
 
 def test_who_benefits_switches_the_outcome_to_the_median_wage(tiny_extract, monkeypatch):
     at = page(tiny_extract, monkeypatch)
-    # TINY's gaps rest on 3 or 4 people a side: no interval excludes zero.
-    bullets = " ".join(md.value for md in at.markdown)
-    for by in ("age", "gender", "education"):
-        assert f"By {by}: no group shows a clear difference" in bullets
+    # TINY's skills and mindset people share no stratum, so no adjusted gap can be compared.
+    assert any("need at least 1 people in a group" in c.value for c in at.caption)
     at.radio(key="who_benefits_measure").set_value("median_monthly_wage").run()
     assert not at.exception
+    # The wage gaps are raw, and each sentence says so.
+    bullets = [line for md in at.markdown for line in md.value.splitlines() if line.startswith("- ")]
+    assert [b.split(":")[0:2] for b in bullets] == [["- Raw, not adjusted", " by age"],
+                                                  ["- Raw, not adjusted", " by gender"],
+                                                  ["- Raw, not adjusted", " by education"]]
     assert "Median monthly wage, first job (yuan)" in at.get("plotly_chart")[0].proto.spec
+
+
+def test_who_benefits_sentences_rest_on_the_gap_adjusted_within_the_group(tmp_path):
+    # Everyone is 40-49 (born 1960, enrolled 2001). Skills enrolls mostly tertiary, mindset mostly
+    # primary; within each education level mindset places more:
+    #   tertiary: skills 60 of 80 (75%), mindset 20 of 20 (100%)
+    #   primary:  skills 0 of 20 (0%),   mindset 20 of 80 (25%)
+    # Raw within 40-49: 60% - 40% = +20 pp; standardised within 40-49 to the pooled 100 + 100:
+    # 37.5% - 62.5% = -25 pp. The raw sentence says skills, the adjusted one mindset.
+    from conftest import D, write_extract
+    from reemploy import db, metrics
+    from reemploy.extracts import open_extract
+
+    enrollments, placements = [], []
+    for program, education, size, placed in (("skills", "tertiary", 80, 60), ("skills", "primary", 20, 0),
+                                             ("mindset", "tertiary", 20, 20), ("mindset", "primary", 80, 20)):
+        for i in range(size):
+            eid = f"{program[0]}{education[0]}{i}"
+            enrollments.append(dict(enrollment_id=eid, program_type=program, education=education,
+                                    enrolled_on=D("2001-01-01"), exited_on=D("2001-01-10"),
+                                    completed=True))
+            if i < placed:
+                placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid,
+                                       started_on=D("2001-03-01"), monthly_wage=500.0))
+    extract = open_extract(write_extract(tmp_path / "within", enrollments, placements))
+    con = db.connect(extract)
+    raw = metrics.program_gaps_by_characteristic(con, extract, Filters(), 10)
+    adjusted = metrics.adjusted_gaps_by_characteristic(con, extract, Filters(), 10)
+    age_raw = raw[(raw["characteristic"] == "age_band") & (raw["level"] == "40-49")].iloc[0]
+    age = adjusted[(adjusted["characteristic"] == "age_band") & (adjusted["level"] == "40-49")].iloc[0]
+    assert age_raw["gap"] == pytest.approx(0.20)
+    assert age["gap"] == pytest.approx(-0.25)
+    assert age["gap_high"] < 0
+    tertiary = adjusted[(adjusted["characteristic"] == "education")
+                        & (adjusted["level"] == "tertiary")].iloc[0]
+    assert tertiary["gap"] == pytest.approx(-0.25)  # one stratum: adjusted = raw within it
+    said_raw = readouts.characteristic_sentences(raw)
+    said = readouts.characteristic_sentences(adjusted, adjusted=True)
+    assert said_raw[0] == ("Raw, not adjusted: by age: Skills training does better on placement "
+                           "within 180 days of exit for 40-49.")
+    assert said[0] == ("Adjusted for who enrolled within the group: by age: Mindset training does "
+                       "better on placement within 180 days of exit for 40-49.")
