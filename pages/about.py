@@ -3,7 +3,7 @@ extract holds."""
 
 import streamlit as st
 
-from reemploy import definitions, ui
+from reemploy import definitions, readouts, tables, ui
 from reemploy import formatting as fmt
 from reemploy.metrics import DEFAULT_MIN_CELL
 
@@ -38,6 +38,15 @@ elif not session.filters.is_empty():
     st.caption(f"Your filters ({session.filters.describe()}) select "
                f"{int(selected['enrolled_count'].sum()):,} enrollments.")
 
+st.subheader("What the counts leave aside")
+headline = session.load("headline_figures")
+if not headline.empty:
+    st.markdown(definitions.method_markdown("unit"))
+    st.dataframe(tables.unit_counts_table(headline, session.min_cell), hide_index=True, key="about_unit_counts")
+    note = readouts.observed_months_note(headline)
+    if note:
+        st.caption(note)
+
 st.subheader("Programmes and their colours")
 ui.program_legend(definitions.PROGRAMMES)
 
@@ -49,7 +58,8 @@ for i, metric in enumerate(definitions.METRICS):
 
 st.subheader("How the statistics work")
 for key in definitions.METHODS:
-    st.markdown(definitions.method_markdown(key))
+    if key != "unit":
+        st.markdown(definitions.method_markdown(key))
 threshold = ("the default" if session.min_cell == DEFAULT_MIN_CELL
              else f"set by {ui.MIN_CELL_ENV_VAR}, default {DEFAULT_MIN_CELL}")
 st.caption(f"Suppression threshold in this app now: {session.min_cell} ({threshold}).")

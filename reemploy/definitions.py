@@ -257,10 +257,46 @@ METHODS: dict[str, Method] = {
     "raw_vs_adjusted": Method(
         "Raw and adjusted differences: not causal effects",
         "The programmes enroll different people, so the raw difference mixes the programme with "
-        "who took it. The adjusted difference standardises both programmes to the same mix of "
-        "age band x gender x education x prior sector x district (direct standardisation to the "
-        "pooled enrollees); it removes only those differences. Neither is a causal effect: "
-        "people also differ in ways the data do not record.",
+        "who took it. The adjusted differences compare the same mix of age band x gender x "
+        "education x prior sector x district in three ways: direct standardisation to the "
+        "pooled skills and mindset enrollees (people in groups only one programme has are left "
+        "out, and their share is shown), inverse-probability weighting from a logistic model of "
+        "who enrolled in skills (with the balance of each group before and after weighting), and "
+        "regression and doubly robust estimates from a logistic model of placement. The "
+        "standardised difference's interval comes from a seeded bootstrap over enrollees (200 "
+        "replicates, at least 50 on large extracts), which counts the uncertainty of the mix "
+        "itself; the models' intervals come from their influence functions. They remove only "
+        "the recorded differences. None is a causal effect: people also differ in ways the data "
+        "do not record.",
+    ),
+    "clocks": Method(
+        "From enrollment or from exit",
+        "A measure from exit gives a long course its length for free and counts jobs found "
+        "during the course; a measure from enrollment shows the lock-in of long courses (people "
+        "search less while they train). The Overview shows both, with the status measures of "
+        "the field (employed in the 2nd and 4th quarter after exit), and says which way each "
+        "points.",
+    ),
+    "days_without_job": Method(
+        "Days without a job (restricted mean)",
+        "Of the first 180, 365 or 730 days since enrollment (or exit), the average number spent "
+        "before the first job: the area above the Kaplan-Meier curve up to that day. Where the "
+        "curves cross, the log-rank test says only that they differ; these windows say who is "
+        "ahead when. A raw comparison, with a normal 95% interval (Greenwood-type variance).",
+    ),
+    "median_rule": Method(
+        "The median day, exactly",
+        "The median days to a first job is the first day on which the Kaplan-Meier estimate "
+        "of still searching is at or below one half, decided in exact arithmetic: a curve that "
+        "lands exactly on one half (15 of 30 placed) has its median on that day.",
+    ),
+    "unit": Method(
+        "The unit is the enrollment",
+        "Every figure counts enrollments, not people: a person who enrolled twice counts twice, "
+        "and a repeat enrollment can begin while a job from the earlier one is still held. "
+        "Enrollments with no exit recorded a year after enrolling are left out of the exit-based "
+        "rates (they count in enrollments, placement from enrollment and the curves from "
+        "enrollment). This page counts both under the current filters.",
     ),
     "suppression": Method(
         "Small numbers are suppressed",
@@ -276,10 +312,13 @@ METHODS: dict[str, Method] = {
         "intervals are wide, read them as a rough indication.",
     ),
     "incomplete_cohorts": Method(
-        "Cohorts not yet fully observed",
-        "An enrollment quarter is fully observed for a horizon when every enrollment in it has "
-        "been followed that long after exit. Until then its rate covers only the people who left "
-        "early, so charts draw it hollow in a shaded band and change tables leave it out.",
+        "Enrollment months not yet fully observed",
+        "An enrollment month is fully observed for a horizon when everyone enrolled in it (but "
+        "those with an unrecorded exit) has been followed that long after exit. Exit-based rates "
+        "count only the months before the first month that is not, with one cut-off for all "
+        "programmes so they are compared over the same months: before that, a month's rate "
+        "would cover only the people who left early. Charts draw quarters that are not fully "
+        "observed hollow in a shaded band and change tables leave them out.",
     ),
 }
 

@@ -136,3 +136,31 @@ def days_without_job_table(days: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         rows.append([f"first {row['tau_days']} days", *cells])
     return pd.DataFrame(rows, columns=["Window", program_label(first), program_label(second),
                                        "Skills minus mindset (95% CI)", "Reading"])
+
+
+UNIT_COUNT_ROWS = (
+    ("enrolled_count", "Enrollments"),
+    ("repeat_enrollment_count", "Repeat enrollments (a person's second or later)"),
+    ("enrolled_while_employed_count", "…of which begun while a job from an earlier enrollment was held"),
+    ("not_exited_count", "No exit by the data date (still in training, or not recorded)"),
+    ("exit_unrecorded_count", "…of which no exit recorded a year after enrolling: left out of exit-based rates"),
+    ("followed_180d_not_counted_count", "Left already, but in a month not yet fully observed: left out of exit-based rates"),
+)
+
+
+def unit_counts_table(headline: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """What the unit of count (the enrollment) and the exit-based rates leave aside, per
+    programme (metrics.headline_figures). A count of a few people under narrow filters says
+    something about them (that one re-enrolled while in work), so counts from 1 to min_cell - 1
+    read "fewer than min_cell"; enrollments are shown as everywhere else."""
+    def text(column: str, value) -> str:
+        count = int(value)
+        if column != "enrolled_count" and 0 < count < min_cell:
+            return f"fewer than {min_cell}"
+        return f"{count:,}"
+
+    table = {"Enrollments": [label for _, label in UNIT_COUNT_ROWS]}
+    for row in headline.to_dict("records"):
+        table[program_label(row["program_type"])] = [text(column, row[column])
+                                                     for column, _ in UNIT_COUNT_ROWS]
+    return pd.DataFrame(table)

@@ -129,3 +129,54 @@ def test_summary_prints_the_other_clocks_and_what_is_left_aside(clocks, capsys):
         "followed_but_enrollment_month_not_fully_observed": 1,
     }
     assert doc["exit_rates_cover_enrollments_before"] == "2002-05-01"
+
+
+def _card_text(value, kind):
+    if value is None:
+        return "suppressed" if kind != "days" else "not reached"
+    return {"rate": f"{value * 100:.1f}%", "days": f"{value:,.0f} days",
+            "money": f"{value:,.0f} yuan"}[kind]
+
+
+def test_every_overview_card_equals_summary(clocks, monkeypatch, capsys):
+    from conftest import run_app
+
+    _, extract = clocks
+    at = run_app(extract.path, monkeypatch)
+    assert not at.exception
+    assert cli.main(["summary", "--data", str(extract.path), "--min-cell", "1"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    kinds = {"placement_rate_180d": "rate", "placement_rate_180d_from_enrollment": "rate",
+             "employment_rate_q2_after_exit": "rate", "employment_rate_q4_after_exit": "rate",
+             "median_days_to_placement": "days", "retention_12m": "rate",
+             "median_monthly_wage": "money", "completion_rate": "rate"}
+    expected = []
+    for metric, kind in kinds.items():
+        for program, figures in doc["programs"].items():
+            if program == "none" and metric == "completion_rate":
+                continue
+            expected.append(_card_text(figures[metric], kind))
+    assert [m.value for m in at.metric] == expected
+    # The comparison table's raw row from exit says what summary says.
+    table = at.dataframe[0].value
+    raw = doc["skills_minus_mindset_placement_180d"]["raw"]
+    assert raw["difference"] is None  # mindset has nobody followed in an observed month
+    assert table.iloc[0]["Skills minus mindset (95% CI)"] == "suppressed (n < 1)"
+
+
+def test_about_counts_what_the_unit_leaves_aside_and_hides_counts_of_a_few(clocks, monkeypatch):
+    from conftest import run_app
+
+    from reemploy import metrics, tables
+
+    con, extract = clocks
+    headline = metrics.headline_figures(con, extract, Filters(), min_cell=1)
+    table = tables.unit_counts_table(headline, min_cell=1).set_index("Enrollments")
+    assert list(table["Skills training"]) == ["9", "2", "1", "1", "1", "1"]
+    assert list(tables.unit_counts_table(headline, min_cell=2)["Skills training"]) == \
+        ["9", "2", "fewer than 2", "fewer than 2", "fewer than 2", "fewer than 2"]
+    at = run_app(extract.path, monkeypatch, "pages/about.py")
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert list(shown["Skills training"]) == ["9", "2", "1", "1", "1", "1"]
+    assert any("covers enrollments up to 2002-04" in c.value for c in at.caption)
