@@ -223,13 +223,13 @@ def reemployment_curve_chart(curves: pd.DataFrame, logrank: pd.DataFrame, min_ce
         test_text = (f"Log-rank test skills vs mindset: χ² = {test['logrank_chi2']:,.1f} (1 df), "
                      f"{_p_value_text(test['logrank_p_value'])}.")
         if curves_cross(curves):
-            test_text += (" The curves cross, so the test says only that they differ, not which "
-                          "is ahead: see days without a job below.")
-    subtitle = (f"{test_text} 1 − Kaplan-Meier, 95% bands; not-yet-placed people count until as_of."
+            test_text += ("<br>The curves cross, so the test says only that they differ, not "
+                          "which is ahead: see days without a job below.")
+    subtitle = (f"{test_text}<br>1 − Kaplan-Meier, 95% bands; not-yet-placed people count until as_of."
                 f"<br>Each curve stops where fewer than {min_cell} people remain at risk."
                 + _not_drawn_note(hidden, min_cell))
     style_figure(fig, title, subtitle, height=580)
-    fig.update_layout(margin={"t": 110}, hovermode="x unified")
+    fig.update_layout(margin={"t": 80 + 16 * (subtitle.count("<br>") + 1)}, hovermode="x unified")
     fig.update_yaxes(title="Re-employed (cumulative share)", tickformat=".0%", rangemode="tozero",
                      row=1, col=1)
     # Reversed (first programme on top) with half a row of room so no number is cut.
@@ -387,7 +387,7 @@ def adjusted_difference_chart(adjusted: pd.DataFrame, min_cell: int) -> go.Figur
              for r in adjusted.to_dict("records")]
     excluded = adjusted.loc[adjusted["estimate"] == "adjusted", "excluded_share"]
     excluded_text = (f"{excluded.iloc[0]:.1%} of people are in strata only one programme has "
-                     f"(no common support) and are left out of the adjusted row. "
+                     f"(no common support) and are left out of the standardised row.<br>"
                      if not excluded.empty and pd.notna(excluded.iloc[0]) else "")
     return _difference_chart(
         adjusted, labels, "Skills minus mindset, placed within 180 days: raw and adjusted",

@@ -184,7 +184,9 @@ def _cohort_rates(con, extract: Extract, filters: Filters) -> pd.DataFrame:
         df = _query(con, extract, filters, "placement_rate_by_cohort")
         for measure, (successes, complete) in COHORT_MEASURES.items():
             df = add_rate(df, measure, successes)
-            df[complete] = df[f"{measure}_n"] == df["enrolled_count"]
+            # Enrollments whose exit was never recorded are left out of the rates for good
+            # (views/enrollment_outcomes.sql), so they do not keep a cohort open.
+            df[complete] = df[f"{measure}_n"] == df["enrolled_count"] - df["exit_unrecorded_count"]
         return order_programs(df).reset_index(drop=True)
 
     return _remember((str(extract.path), extract.version, "metrics._cohort_rates", filters), compute)

@@ -180,3 +180,20 @@ def test_about_counts_what_the_unit_leaves_aside_and_hides_counts_of_a_few(clock
     shown = at.dataframe[0].value
     assert list(shown["Skills training"]) == ["9", "2", "1", "1", "1", "1"]
     assert any("covers enrollments up to 2002-04" in c.value for c in at.caption)
+
+
+def test_a_missing_exit_record_does_not_keep_a_cohort_open_but_a_recent_month_does(clocks):
+    from reemploy import metrics
+
+    con, extract = clocks
+    cohorts = metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
+    skills = cohorts[cohorts["program_type"] == "skills"].set_index("cohort_start")
+    # 2000 Q2 holds only U1, whose exit was never recorded: nothing left to observe.
+    assert bool(skills.loc["2000-04-01", "is_complete"])
+    assert skills.loc["2000-04-01", "placement_rate_180d_n"] == 0
+    # 2001 Q1: A1, A2, A3, A6 all followed 180 days after exit.
+    assert bool(skills.loc["2001-01-01", "is_complete"])
+    assert skills.loc["2001-01-01", "placement_rate_180d_n"] == 4
+    # 2002 Q2: R1 left early and is followed, R2 is not: not fully observed, and R1 not counted.
+    assert not bool(skills.loc["2002-04-01", "is_complete"])
+    assert skills.loc["2002-04-01", "placement_rate_180d_n"] == 0
