@@ -314,11 +314,11 @@ METHODS: dict[str, Method] = {
     "incomplete_cohorts": Method(
         "Enrollment months not yet fully observed",
         "An enrollment month is fully observed for a horizon when everyone enrolled in it (but "
-        "those with an unrecorded exit) has been followed that long after exit. Exit-based rates "
-        "count only the months before the first month that is not, with one cut-off for all "
-        "programmes so they are compared over the same months: before that, a month's rate "
-        "would cover only the people who left early. Charts draw quarters that are not fully "
-        "observed hollow in a shaded band and change tables leave them out.",
+        "those with an unrecorded exit) has been followed that long after exit, all programmes "
+        "together so they are compared over the same months. Exit-based rates count only such "
+        "months: before that, a month's rate would cover only the people who left early. Charts "
+        "draw quarters that are not fully observed hollow in a shaded band and change tables "
+        "leave them out.",
     ),
 }
 

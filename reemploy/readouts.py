@@ -234,9 +234,9 @@ def observed_months_note(headline: pd.DataFrame) -> str | None:
     if left_out == 0 or cutoff.empty:
         return None
     first_open = pd.Timestamp(cutoff.min())
-    last = (first_open - pd.Timedelta(days=1))
-    return (f"Placement within 180 days of exit covers enrollments up to {last:%Y-%m}, the last "
-            f"month in which everyone has been followed 180 days after leaving; {left_out:,} later "
-            "enrollments followed already are left out, because they are the ones who left early "
-            "and counting them alone would flatter short courses. Employment in the 2nd and 4th "
+    return (f"Placement within 180 days of exit counts only enrollment months in which everyone "
+            f"has been followed 180 days after leaving (the first that is not: "
+            f"{first_open:%Y-%m}); {left_out:,} enrollments of other months, followed already, are "
+            "left out, because they are the ones who left early and counting them alone would "
+            "flatter short courses. Employment in the 2nd and 4th "
             "quarter after exit needs longer follow-up and covers earlier months.")

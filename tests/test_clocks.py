@@ -42,7 +42,8 @@ ENROLLMENTS = [
     # no exit recorded two and a half years on: a missing record, which holds nothing back
     dict(enrollment_id="U1", program_type="skills", enrolled_on=D("2000-06-01"),
          exited_on=None, completed=None),
-    # a mindset course after the cut-off: followed, but its month is after the first open one
+    # June 2002: everyone in the month (M1) is followed 180 days (12-02), so it counts, whatever
+    # May does: each month is judged on its own
     dict(enrollment_id="M1", program_type="mindset", enrolled_on=D("2002-06-01"),
          exited_on=D("2002-06-05"), completed=True),
 ]
@@ -80,8 +81,8 @@ def test_exit_based_rates_count_only_fully_observed_enrollment_months(clocks):
     assert skills["followed_180d_not_counted_count"] == 1
     assert str(skills["observed_before_180d"])[:10] == "2002-05-01"
     mindset = _headline(clocks)["mindset"]
-    assert mindset["placement_rate_180d_n"] == 0
-    assert mindset["followed_180d_not_counted_count"] == 1
+    assert mindset["placement_rate_180d_n"] == 1
+    assert mindset["followed_180d_not_counted_count"] == 0
 
 
 def test_placement_from_enrollment_counts_every_enrollment_followed_180_days(clocks):
@@ -157,11 +158,14 @@ def test_every_overview_card_equals_summary(clocks, monkeypatch, capsys):
                 continue
             expected.append(_card_text(figures[metric], kind))
     assert [m.value for m in at.metric] == expected
-    # The comparison table's raw row from exit says what summary says.
+    # The comparison table's raw row from exit says what summary says: skills 3 of 6, mindset
+    # 0 of 1 (M1 has no job).
     table = at.dataframe[0].value
     raw = doc["skills_minus_mindset_placement_180d"]["raw"]
-    assert raw["difference"] is None  # mindset has nobody followed in an observed month
-    assert table.iloc[0]["Skills minus mindset (95% CI)"] == "suppressed (n < 1)"
+    assert raw["difference"] == pytest.approx(0.5)
+    low, high = raw["difference_ci"]
+    assert table.iloc[0]["Skills minus mindset (95% CI)"] == \
+        f"+50.0 pp [{low * 100:+.1f} to {high * 100:+.1f}]"
 
 
 def test_about_counts_what_the_unit_leaves_aside_and_hides_counts_of_a_few(clocks, monkeypatch):
@@ -179,7 +183,7 @@ def test_about_counts_what_the_unit_leaves_aside_and_hides_counts_of_a_few(clock
     assert not at.exception
     shown = at.dataframe[0].value
     assert list(shown["Skills training"]) == ["9", "2", "1", "1", "1", "1"]
-    assert any("covers enrollments up to 2002-04" in c.value for c in at.caption)
+    assert any("(the first that is not: 2002-05)" in c.value for c in at.caption)
 
 
 def test_a_missing_exit_record_does_not_keep_a_cohort_open_but_a_recent_month_does(clocks):

@@ -42,13 +42,14 @@ def cohort(prefix: str, size: int, placed: int, enrolled_on: str, exited_on: str
 @pytest.fixture
 def quarters(tmp_path):
     """Skills cohorts, as_of 2002-12-31 (placed / followed within 180 days of exit):
-    2001 Q1 4/10, 2001 Q2 7/10, 2001 Q4 one of two still in training (not fully observed),
+    2001 Q1 4/10, 2001 Q2 7/10, 2001 Q4 one of two in a long course to 2002-09-01 (not fully
+    observed),
     2002 Q1 3/12, 2002 Q2 left 2002-07-20 (followed only from 2003-01-16: not observed)."""
     parts = [
         cohort("A", 10, 4, "2001-01-15", "2001-02-15"),
         cohort("B", 10, 7, "2001-04-15", "2001-05-15"),
         cohort("C", 1, 1, "2001-10-15", "2001-11-15"),
-        cohort("D", 1, 0, "2001-10-15", None),
+        cohort("D", 1, 0, "2001-10-15", "2002-09-01"),
         cohort("E", 12, 3, "2002-01-15", "2002-02-15"),
         cohort("F", 5, 2, "2002-04-15", "2002-07-20"),
     ]
@@ -188,7 +189,8 @@ def test_cohort_outcome_chart_draws_incomplete_cohorts_hollow_in_a_shaded_band(q
     band = fig.layout.shapes[0]
     assert pd.Timestamp(band.x0) == pd.Timestamp("2002-04-01") - pd.Timedelta(days=45)
     assert any("not yet fully observed" in (t.name or "") for t in legend)
-    assert "n = 33 followed" in fig.layout.title.subtitle.text  # 10 + 10 + 1 + 12 + 0
+    # 10 + 10 + 0 (October 2001 is not fully observed: D is still out, so C is not counted) + 12 + 0
+    assert "n = 32 followed" in fig.layout.title.subtitle.text
 
 
 def test_cohort_outcome_chart_leaves_gaps_for_suppressed_cohorts(quarters):

@@ -139,37 +139,40 @@ dated as (
 ),
 -- Exit-based rates count only enrollment months that are fully observed for the horizon: every
 -- enrollment in them (but those with an unrecorded exit) has been followed h days after exit.
--- Counting people from later months who happen to be followed already would count only those
--- who left early (dropouts, short courses), so recent cohorts would flatter the programme with
--- the shortest courses. One cut-off per horizon for all programmes, so they are compared over
--- the same enrollment months: the first day of the month of the earliest enrollment not yet
--- followed; everything enrolled before it is observed.
-open_months as (
+-- Counting people from a month that is not would count only those who left early (dropouts,
+-- short courses), so recent months would flatter the programme with the shortest courses.
+-- Months are judged over all programmes together, so programmes are compared over the same
+-- months, and each month on its own: one late exit keeps its own month out, not the later ones.
+-- observed_before_180d is the first month not fully observed for 180 days (the meeting pack's
+-- default period ends before it).
+month_observed as (
     select
-        coalesce(date_trunc('month', min(enrolled_on) filter (
-            where not exit_followed_90d and not is_exit_unrecorded)), date '9999-12-01')::date
-            as open_from_90d,
-        coalesce(date_trunc('month', min(enrolled_on) filter (
-            where not exit_followed_180d and not is_exit_unrecorded)), date '9999-12-01')::date
-            as open_from_180d,
-        coalesce(date_trunc('month', min(enrolled_on) filter (
-            where not exit_followed_182d and not is_exit_unrecorded)), date '9999-12-01')::date
-            as open_from_182d,
-        coalesce(date_trunc('month', min(enrolled_on) filter (
-            where not exit_followed_365d and not is_exit_unrecorded)), date '9999-12-01')::date
-            as open_from_365d
+        date_trunc('month', enrolled_on)::date as enrolled_month,
+        bool_and(exit_followed_90d or is_exit_unrecorded) as observed_90d,
+        bool_and(exit_followed_180d or is_exit_unrecorded) as observed_180d,
+        bool_and(exit_followed_182d or is_exit_unrecorded) as observed_182d,
+        bool_and(exit_followed_365d or is_exit_unrecorded) as observed_365d
     from dated
+    group by all
+),
+first_open as (
+    select
+        coalesce(min(enrolled_month) filter (where not observed_180d), date '9999-12-01')
+            as observed_before_180d
+    from month_observed
 ),
 observed as (
     select
         d.*,
-        exit_followed_90d and enrolled_on < o.open_from_90d as followed_90d,
-        exit_followed_180d and enrolled_on < o.open_from_180d as followed_180d,
-        exit_followed_182d and enrolled_on < o.open_from_182d as followed_q2_after_exit,
-        exit_followed_365d and enrolled_on < o.open_from_365d as followed_365d,
-        o.open_from_180d as observed_before_180d
+        exit_followed_90d and m.observed_90d as followed_90d,
+        exit_followed_180d and m.observed_180d as followed_180d,
+        exit_followed_182d and m.observed_182d as followed_q2_after_exit,
+        exit_followed_365d and m.observed_365d as followed_365d,
+        o.observed_before_180d
     from dated as d
-    cross join open_months as o
+    join month_observed as m
+        on m.enrolled_month = date_trunc('month', d.enrolled_on)::date
+    cross join first_open as o
 ),
 -- Who enrolled, as the strata of the adjusted comparison: a missing gender or education is its
 -- own level 'unknown' (age_band is already 'unknown' without a birth year). Each combination
@@ -259,7 +262,7 @@ select
     coalesce(is_enrolled_while_employed, false)::utinyint as is_enrolled_while_employed,
     is_exit_unrecorded::utinyint as is_exit_unrecorded,
     -- Exited and followed 180 days, but in an enrollment month not yet fully observed: left out
-    -- of the exit-based rates (the month is observed from observed_before_180d on).
+    -- of the exit-based rates.
     (exit_followed_180d and not followed_180d)::utinyint as is_followed_180d_not_counted,
     observed_before_180d,
     -- Days from exit to as_of (followed h days iff >= h) and from exit to the first placement
