@@ -163,6 +163,22 @@ def _simpson_rows():
     return enrollments, placements
 
 
+def write_cells_extract(path: Path, cells) -> Path:
+    """An extract of (programme, education, people, placed) cells: everyone enrolled 2001-01-01
+    and left 2001-01-10; the first `placed` of each cell start a job on 2001-03-01."""
+    enrollments, placements = [], []
+    for program, education, size, placed in cells:
+        for i in range(size):
+            eid = f"{program[0]}{education[0]}{i}"
+            enrollments.append(dict(enrollment_id=eid, program_type=program, education=education,
+                                    enrolled_on=D("2001-01-01"), exited_on=D("2001-01-10"),
+                                    completed=True))
+            if i < placed:
+                placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid,
+                                       started_on=D("2001-03-01"), monthly_wage=500.0))
+    return write_extract(path, enrollments, placements)
+
+
 SIMPSON_ENROLLMENTS, SIMPSON_PLACEMENTS = _simpson_rows()
 
 

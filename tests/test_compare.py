@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/compare_programs.py"
 
 
-from conftest import D, write_extract  # noqa: E402
+from conftest import D, write_cells_extract, write_extract  # noqa: E402
 
 
 def opened(path):
@@ -218,17 +218,7 @@ def test_every_adjustment_reverses_the_naive_difference(tmp_path):
     # adjustment equals the standardisation to the pooled 50 + 50: (.425) - (.575) = -15 pp.
     cells = (("skills", "tertiary", 40, 30), ("skills", "primary", 10, 1),
              ("mindset", "tertiary", 10, 9), ("mindset", "primary", 40, 10))
-    enrollments, placements = [], []
-    for program, education, size, placed in cells:
-        for i in range(size):
-            eid = f"{program[0]}{education[0]}{i}"
-            enrollments.append(dict(enrollment_id=eid, program_type=program, education=education,
-                                    enrolled_on=D("2001-01-01"), exited_on=D("2001-01-10"),
-                                    completed=True))
-            if i < placed:
-                placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid,
-                                       started_on=D("2001-03-01"), monthly_wage=500.0))
-    con, extract = opened(write_extract(tmp_path / "reversal", enrollments, placements))
+    con, extract = opened(write_cells_extract(tmp_path / "reversal", cells))
     rows = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=10) \
         .set_index("estimate")
     assert rows.loc["raw", "difference"] == pytest.approx(0.24)
@@ -241,7 +231,7 @@ def test_every_adjustment_reverses_the_naive_difference(tmp_path):
 
 
 def test_adjusted_difference_reports_people_outside_common_support(simpson_extract, tmp_path):
-    from conftest import SIMPSON_ENROLLMENTS, SIMPSON_PLACEMENTS, D, write_extract
+    from conftest import SIMPSON_ENROLLMENTS, SIMPSON_PLACEMENTS
 
     # Ten more skills enrollees with a vocational education, which no mindset enrollee has.
     extra = [dict(enrollment_id=f"V{i}", program_type="skills", education="vocational",

@@ -269,22 +269,12 @@ def test_who_benefits_sentences_rest_on_the_gap_adjusted_within_the_group(tmp_pa
     #   primary:  skills 0 of 20 (0%),   mindset 20 of 80 (25%)
     # Raw within 40-49: 60% - 40% = +20 pp; standardised within 40-49 to the pooled 100 + 100:
     # 37.5% - 62.5% = -25 pp. The raw sentence says skills, the adjusted one mindset.
-    from conftest import D, write_extract
-    from reemploy import db, metrics
-    from reemploy.extracts import open_extract
+    from conftest import write_cells_extract
+    from reemploy import db
 
-    enrollments, placements = [], []
-    for program, education, size, placed in (("skills", "tertiary", 80, 60), ("skills", "primary", 20, 0),
-                                             ("mindset", "tertiary", 20, 20), ("mindset", "primary", 80, 20)):
-        for i in range(size):
-            eid = f"{program[0]}{education[0]}{i}"
-            enrollments.append(dict(enrollment_id=eid, program_type=program, education=education,
-                                    enrolled_on=D("2001-01-01"), exited_on=D("2001-01-10"),
-                                    completed=True))
-            if i < placed:
-                placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid,
-                                       started_on=D("2001-03-01"), monthly_wage=500.0))
-    extract = open_extract(write_extract(tmp_path / "within", enrollments, placements))
+    cells = (("skills", "tertiary", 80, 60), ("skills", "primary", 20, 0),
+             ("mindset", "tertiary", 20, 20), ("mindset", "primary", 80, 20))
+    extract = open_extract(write_cells_extract(tmp_path / "within", cells))
     con = db.connect(extract)
     raw = metrics.program_gaps_by_characteristic(con, extract, Filters(), 10)
     adjusted = metrics.adjusted_gaps_by_characteristic(con, extract, Filters(), 10)
