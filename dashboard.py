@@ -32,8 +32,9 @@ ui.show_table(
     key="overview_differences",
     how_to_read="each row is one way of measuring; a difference whose 95% interval includes 0 "
     "cannot tell the programmes apart. The raw rows compare the people each programme enrolled; "
-    "the adjusted rows compare the same mix of people, which removes only the differences "
-    "recorded in the data (an adjusted difference, not a causal effect).",
+    "the adjusted row compares the same mix of people, which removes only the differences "
+    "recorded in the data (an adjusted difference, not a causal effect); Compare programmes "
+    "adds three other adjustments (propensity weighting, regression, doubly robust).",
 )
 
 st.subheader("Headline figures per programme")

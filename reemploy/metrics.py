@@ -649,6 +649,7 @@ def adjusted_placement_difference(
     extract: Extract,
     filters: Filters,
     min_cell: int = DEFAULT_MIN_CELL,
+    models: bool = True,
 ) -> pd.DataFrame:
     """Skills minus mindset placement within 180 days of exit, raw and adjusted for who enrolled.
 
@@ -664,7 +665,8 @@ def adjusted_placement_difference(
     Adjusted differences, not causal effects: they remove only the listed differences in who
     enrolled. `excluded_share` is the share of people in strata without common support (direct
     standardisation only); `difference_n` is the smaller programme's n (in the common support
-    for the standardised row); `reason` says why an estimate could not be made.
+    for the standardised row); `reason` says why an estimate could not be made. With
+    models=False only the raw and standardised rows (the Overview's, without the model fits).
     """
     from reemploy import adjustment
 
@@ -711,8 +713,8 @@ def adjusted_placement_difference(
             "reason": None,
         },
     ]
-    weighted = _propensity_differences(con, extract, filters, cells)
-    for estimate, key in (("ipw", "ipw"), ("regression", "regression"), ("doubly_robust", "dr")):
+    weighted = _propensity_differences(con, extract, filters, cells) if models else {}
+    for estimate, key in MODEL_ESTIMATES if models else ():
         rows.append({
             "estimate": estimate,
             "method": MODEL_METHODS[estimate],
@@ -734,6 +736,8 @@ def adjusted_placement_difference(
                           extra={"difference": [f"{first}_rate", f"{second}_rate"]})
 
 
+# estimate -> its prefix in adjustment.propensity_adjusted_differences
+MODEL_ESTIMATES = (("ipw", "ipw"), ("regression", "regression"), ("doubly_robust", "dr"))
 MODEL_METHODS = {
     "ipw": "inverse-probability weighting: a logistic model of enrolling in skills rather than "
            "mindset (main effects of age band, gender, education, prior sector, district)",
@@ -809,8 +813,8 @@ def program_differences(
     min_cell: int = DEFAULT_MIN_CELL,
 ) -> pd.DataFrame:
     """Skills minus mindset on every clock, one row per measure and estimate: the raw difference
-    of each DIFFERENCE_MEASURES rate (Newcombe 95%), then the adjusted differences of placement
-    within 180 days of exit (adjusted_placement_difference). Columns: ``measure, estimate,
+    of each DIFFERENCE_MEASURES rate (Newcombe 95%), then the standardised difference of
+    placement within 180 days of exit (adjusted_placement_difference without the models). Columns: ``measure, estimate,
     method, interval, clock, skills_rate, mindset_rate, skills_n, mindset_n, difference,
     difference_low, difference_high, difference_n, excluded_share``; a difference is suppressed
     when either programme has fewer than `min_cell` in its denominator."""
@@ -832,7 +836,8 @@ def program_differences(
             "difference": difference, "difference_low": low, "difference_high": high,
             "excluded_share": 0.0,
         })
-    adjusted = adjusted_placement_difference(con, extract, filters, min_cell)
+    # The standardised difference only: the model-based ones are on Compare and in summary.
+    adjusted = adjusted_placement_difference(con, extract, filters, min_cell, models=False)
     for row in adjusted[adjusted["estimate"] != "raw"].to_dict("records"):
         rows.append({"measure": "placement_rate_180d", "clock": "from exit",
                      **{k: row[k] for k in ("estimate", "method", "interval", f"{first}_rate",
@@ -1028,8 +1033,9 @@ def adjusted_gaps_by_characteristic(
             if part.empty or not part["program_type"].isin([first]).any() \
                     or not part["program_type"].isin([second]).any():
                 continue
-            result = adjustment.bootstrap_standardised_difference(part, first, second,
-                                                                   max_cells_draws=BOOTSTRAP_CELL_DRAWS)
+            # A quarter of the page budget per group: the page asks for fourteen of them.
+            result = adjustment.bootstrap_standardised_difference(
+                part, first, second, max_cells_draws=BOOTSTRAP_CELL_DRAWS // 4)
             supported = stats.adjusted_difference(part, "n", "x", "program_type", ["stratum"],
                                                   first, second)
             n_first, n_second = int(supported["treated_n_common"]), int(supported["control_n_common"])
