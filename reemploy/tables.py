@@ -15,8 +15,8 @@ from reemploy.charts import program_label
 PROFILE_ROWS = (
     ("completion_rate", "completion_rate", "Completed the course", "rate"),
     ("placement_rate_180d", "placement_rate_180d", "Placed within 180 days of exit", "rate"),
-    ("retention_6m", "retention_6m", "First job lasted 6 months", "rate"),
-    ("retention_12m", "retention_12m", "First job lasted 12 months", "rate"),
+    ("retention_6m", "retention_6m", "First job lasted 6 months (among those placed)", "rate"),
+    ("retention_12m", "retention_12m", "First job lasted 12 months (among those placed)", "rate"),
     ("monthly_wage_p50", "monthly_wage", "Median monthly wage, first job", "money"),
     ("wage_replacement_p50", "wage_replacement", "Median wage replacement (new / lost wage)",
      "ratio"),
