@@ -107,9 +107,10 @@ def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.Da
             "Reading": reading,
             "Note": note,
         })
-    return pd.DataFrame(rows, columns=["Measure", "Estimate", program_label(first),
-                                       program_label(second), "Skills minus mindset (95% CI)",
-                                       "Reading", "Note"])
+    # The answer next to the measure, so it stays in view on a narrow screen.
+    return pd.DataFrame(rows, columns=["Measure", "Skills minus mindset (95% CI)", "Reading",
+                                       "Estimate", program_label(first), program_label(second),
+                                       "Note"])
 
 
 def days_without_job_table(days: pd.DataFrame, min_cell: int) -> pd.DataFrame:
