@@ -31,7 +31,9 @@ select
     sum(is_exit_unrecorded)::bigint as exit_unrecorded_count,
     (count(*) - sum(is_exited))::bigint as not_exited_count,
     sum(is_followed_180d_not_counted)::bigint as followed_180d_not_counted_count,
-    min(observed_before_180d) as observed_before_180d
+    min(observed_before_180d) as observed_before_180d,
+    min(observed_before_182d) as observed_before_182d,
+    min(observed_before_365d) as observed_before_365d
 from filtered_outcomes(
     $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
 )

@@ -297,11 +297,11 @@ def summary(
             if f"{metric}_low" in row:
                 low, high = _plain(row[f"{metric}_low"]), _plain(row[f"{metric}_high"])
                 entry[f"{metric}_ci"] = None if low is None else [low, high]
-        entry["enrollments_not_counted"] = {key: _plain(row[column])
-                                            for key, column in UNIT_COUNTS.items()}
+        entry["enrollment_counts"] = {
+            group: {key: _plain(row[column]) for key, column in counts.items()}
+            for group, counts in UNIT_COUNTS.items()}
         programs[row["program_type"]] = entry
     comparison = adjusted_placement_difference(con, extract, filters, min_cell)
-    observed_before = df["observed_before_180d"].dropna()
     return {
         "as_of": extract.as_of.isoformat(),
         "filters": {
@@ -315,24 +315,42 @@ def summary(
             "educations": list(filters.educations),
         },
         "suppression_threshold": min_cell,
-        "exit_rates_cover_enrollments_before": (
-            None if observed_before.empty or observed_before.min().year >= 9999
-            else observed_before.min().date().isoformat()),
+        "exit_rates_count_enrollment_months_before": {
+            measure: _first_open_month(df, column) for measure, column in OBSERVED_BEFORE.items()},
         "programs": programs,
         "skills_minus_mindset_placement_180d": {
             row["estimate"]: _comparison_entry(row) for row in comparison.to_dict("records")},
     }
 
 
-# What the unit of count (the enrollment) and the exit-based rates leave aside, per programme:
-# summary key -> headline column. See data/README.md, "The unit: enrollments".
+# Enrollments of note per programme, summary key -> headline column (data/README.md, "the
+# unit"): those every figure keeps though they are not a person's first, and those the
+# exit-based rates leave out. The groups overlap, so they do not add up.
 UNIT_COUNTS = {
-    "repeat_enrollments": "repeat_enrollment_count",
-    "begun_while_holding_an_earlier_job": "enrolled_while_employed_count",
-    "no_exit_by_as_of": "not_exited_count",
-    "no_exit_recorded_a_year_after_enrolling": "exit_unrecorded_count",
-    "followed_but_enrollment_month_not_fully_observed": "followed_180d_not_counted_count",
+    "kept_in_every_figure": {
+        "repeat_enrollments": "repeat_enrollment_count",
+        "begun_while_holding_an_earlier_job": "enrolled_while_employed_count",
+    },
+    "left_out_of_exit_based_rates": {
+        "no_exit_by_as_of": "not_exited_count",
+        "of_which_no_exit_recorded_a_year_after_enrolling": "exit_unrecorded_count",
+        "followed_180d_but_enrollment_month_not_fully_observed": "followed_180d_not_counted_count",
+    },
 }
+# Each exit-based measure -> the first enrollment month not fully observed for its horizon.
+OBSERVED_BEFORE = {
+    "placement_rate_180d": "observed_before_180d",
+    "employment_rate_q2_after_exit": "observed_before_182d",
+    "employment_rate_q4_after_exit": "observed_before_365d",
+}
+
+
+def _first_open_month(headline: pd.DataFrame, column: str) -> str | None:
+    """The month as YYYY-MM-DD, or None when every month is fully observed."""
+    months = headline[column].dropna() if column in headline else pd.Series(dtype="object")
+    if months.empty or pd.Timestamp(months.min()).year >= 9999:
+        return None
+    return pd.Timestamp(months.min()).date().isoformat()
 
 
 def _comparison_entry(row: dict) -> dict:
@@ -344,6 +362,7 @@ def _comparison_entry(row: dict) -> dict:
              "skills_n": _plain(row["skills_n"]), "mindset_n": _plain(row["mindset_n"])}
     if row["estimate"] != "raw":
         entry["excluded_share"] = _plain(row["excluded_share"])
+        entry["reason"] = row["reason"] if isinstance(row.get("reason"), str) else None
     return entry
 
 
@@ -721,13 +740,13 @@ def adjusted_placement_difference(
             "interval": "normal, from the influence function, 95%",
             f"{first}_rate": weighted[f"{key}_treated"],
             f"{second}_rate": weighted[f"{key}_control"],
-            f"{first}_n": int(result["treated_n"]),
-            f"{second}_n": int(result["control_n"]),
+            f"{first}_n": int(result["treated_n_common"]),
+            f"{second}_n": int(result["control_n_common"]),
             "difference": weighted[f"{key}_difference"],
             "difference_low": weighted[f"{key}_low"],
             "difference_high": weighted[f"{key}_high"],
-            "excluded_share": 0.0,
-            "strata_used": np.nan,
+            "excluded_share": result["excluded_share"],
+            "strata_used": result["strata_used"],
             "reason": weighted[f"{key}_reason"],
         })
     df = pd.DataFrame(rows)
@@ -748,9 +767,15 @@ MODEL_METHODS = {
 
 
 def _propensity_differences(con, extract: Extract, filters: Filters, cells: pd.DataFrame) -> dict:
-    """adjustment.propensity_adjusted_differences on the strata, asked once per page run (the
-    adjusted difference and the balance table both read it)."""
+    """adjustment.propensity_adjusted_differences on the strata both programmes have (the common
+    support of the standardisation: a group only one programme has would make the propensity
+    model separate and blank every model estimate), asked once per page run (the adjusted
+    difference and the balance table both read it)."""
     from reemploy import adjustment
+
+    present = cells[cells["n"] > 0].groupby("stratum")["program_type"].agg(set)
+    common = present[present.map(set(COMPARED_PROGRAMS).issubset)].index
+    cells = cells[cells["stratum"].isin(common)]
 
     key = (str(extract.path), extract.version, "metrics._propensity_differences", filters)
     with _QUERY_LOCK:

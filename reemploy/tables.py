@@ -97,7 +97,7 @@ def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.Da
                        "skills behind" if row["difference_high"] < 0 else "no clear difference")
         excluded = row.get("excluded_share", 0.0)
         note = (f"{excluded * 100:.1f}% of people left out (no one alike in the other programme)"
-                if row["estimate"] == "adjusted" and not fmt.is_missing(excluded) else "")
+                if row["estimate"] != "raw" and not fmt.is_missing(excluded) else "")
         rows.append({
             "Measure": metric_label(row["measure"]),
             "Estimate": ESTIMATE_LABELS.get(row["estimate"], row["estimate"]),

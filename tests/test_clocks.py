@@ -122,14 +122,21 @@ def test_summary_prints_the_other_clocks_and_what_is_left_aside(clocks, capsys):
     assert skills["employment_rate_q2_after_exit"] == pytest.approx(1 / 6)
     assert skills["employment_rate_q4_after_exit"] == pytest.approx(1 / 6)
     assert skills["employment_rate_q2_after_exit_n"] == 6
-    assert skills["enrollments_not_counted"] == {
-        "repeat_enrollments": 2,
-        "begun_while_holding_an_earlier_job": 1,
-        "no_exit_by_as_of": 1,
-        "no_exit_recorded_a_year_after_enrolling": 1,
-        "followed_but_enrollment_month_not_fully_observed": 1,
+    assert skills["enrollment_counts"] == {
+        "kept_in_every_figure": {"repeat_enrollments": 2, "begun_while_holding_an_earlier_job": 1},
+        "left_out_of_exit_based_rates": {
+            "no_exit_by_as_of": 1,
+            "of_which_no_exit_recorded_a_year_after_enrolling": 1,
+            "followed_180d_but_enrollment_month_not_fully_observed": 1,
+        },
     }
-    assert doc["exit_rates_cover_enrollments_before"] == "2002-05-01"
+    # The first month with someone not yet followed: for 180 and 182 days May 2002 (R2 left
+    # 11-01); for 365 days May 2002 too (R1 left 05-10; A4, the last of 2001, left 2001-09-15).
+    assert doc["exit_rates_count_enrollment_months_before"] == {
+        "placement_rate_180d": "2002-05-01",
+        "employment_rate_q2_after_exit": "2002-05-01",
+        "employment_rate_q4_after_exit": "2002-05-01",
+    }
 
 
 def _card_text(value, kind):

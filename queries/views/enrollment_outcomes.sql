@@ -143,8 +143,8 @@ dated as (
 -- short courses), so recent months would flatter the programme with the shortest courses.
 -- Months are judged over all programmes together, so programmes are compared over the same
 -- months, and each month on its own: one late exit keeps its own month out, not the later ones.
--- observed_before_180d is the first month not fully observed for 180 days (the meeting pack's
--- default period ends before it).
+-- observed_before_<h>d is the first month not fully observed for h days (the meeting pack's
+-- default period ends before the 180-day one; summary prints all three).
 month_observed as (
     select
         date_trunc('month', enrolled_on)::date as enrolled_month,
@@ -158,7 +158,11 @@ month_observed as (
 first_open as (
     select
         coalesce(min(enrolled_month) filter (where not observed_180d), date '9999-12-01')
-            as observed_before_180d
+            as observed_before_180d,
+        coalesce(min(enrolled_month) filter (where not observed_182d), date '9999-12-01')
+            as observed_before_182d,
+        coalesce(min(enrolled_month) filter (where not observed_365d), date '9999-12-01')
+            as observed_before_365d
     from month_observed
 ),
 observed as (
@@ -168,7 +172,9 @@ observed as (
         exit_followed_180d and m.observed_180d as followed_180d,
         exit_followed_182d and m.observed_182d as followed_q2_after_exit,
         exit_followed_365d and m.observed_365d as followed_365d,
-        o.observed_before_180d
+        o.observed_before_180d,
+        o.observed_before_182d,
+        o.observed_before_365d
     from dated as d
     join month_observed as m
         on m.enrolled_month = date_trunc('month', d.enrolled_on)::date
@@ -265,6 +271,8 @@ select
     -- of the exit-based rates.
     (exit_followed_180d and not followed_180d)::utinyint as is_followed_180d_not_counted,
     observed_before_180d,
+    observed_before_182d,
+    observed_before_365d,
     -- Days from exit to as_of (followed h days iff >= h) and from exit to the first placement
     -- (placed within h days iff <= h; negative when the job started during the course).
     (as_of - exited_on)::integer as days_exit_to_as_of,
