@@ -472,8 +472,8 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
     """
     session = session or st.session_state[SESSION_STATE_KEY]
     if not session.access.may_download:
-        st.caption(f":material/lock: Downloads are for analysts and admins; you are signed in as "
-                   f"a {session.access.role}.")
+        st.caption(f":material/lock: Downloads are for analysts and admins (your role: "
+                   f"{session.access.role}).")
         return
     table = export.table_for_export(data, session.min_cell)
     as_of, filters = session.extract.as_of, session.filters
@@ -687,6 +687,12 @@ def district_shapes(session: Session) -> dict | None:
     if shapes is None:
         st.warning(f"{path.name} could not be read as GeoJSON with a “district” property on every "
                    "feature; districts are ranked instead of mapped.", icon=":material/map:")
+    elif session.access.scoped:
+        # A district user's map holds their districts only: the others would read as "no
+        # enrollments", which is not true, and are not theirs to see.
+        inside = set(session.access.districts)
+        features = [f for f in shapes["features"] if f["properties"]["district"] in inside]
+        shapes = {**shapes, "features": features} if features else None
     return shapes
 
 
@@ -728,8 +734,8 @@ def pack_downloads(document: pack.Pack) -> None:
     """The two buttons that build and download the pack (built on click: a PDF takes seconds)."""
     session = st.session_state[SESSION_STATE_KEY]
     if not session.access.may_download:
-        st.caption(f":material/lock: The pack is a download, for analysts and admins; you are "
-                   f"signed in as a {session.access.role}.")
+        st.caption(f":material/lock: The pack is a download, for analysts and admins (your role: "
+                   f"{session.access.role}).")
         return
     printable = _images_available()
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
