@@ -200,12 +200,14 @@ def resolve_access(policy: Policy, claims: Mapping) -> Access:
     """What a signed-in user with these token claims may see.
 
     The first rule, in file order, that names the user (by email or subject, case-insensitive)
-    or one of the user's groups decides, so the file reads like a firewall. Without one, a role
-    and districts carried by the token's trusted claims decide, when the policy names both
-    claims. Otherwise: no access.
+    or one of the user's groups decides, so the file reads like a firewall. An email the
+    provider marks as not verified (`email_verified: false`) matches no rule: anyone could have
+    typed it. Without a rule, a role and districts carried by the token's trusted claims decide,
+    when the policy names both claims. Otherwise: no access.
     """
     who = _identity(claims)
-    names = {str(claims[key]).strip().lower() for key in ("email", "sub")
+    keys = ("sub",) if claims.get("email_verified") is False else ("email", "sub")
+    names = {str(claims[key]).strip().lower() for key in keys
              if isinstance(claims.get(key), str) and claims[key].strip()}
     groups = set(_claim_list(claims.get(policy.groups_claim)))
     for rule in policy.rules:

@@ -15,6 +15,7 @@ from reemploy import access, db, metrics
 from reemploy.access import Access, PolicyError, load_policy, parse_policy, resolve_access
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
+from reemploy.ui import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +72,12 @@ def test_a_signed_in_user_no_rule_covers_has_no_access():
 def test_the_first_matching_rule_decides_so_a_group_cannot_widen_a_users_own_rule():
     granted = resolve_access(policy(), {"email": "li.wei@tiexi.example", "groups": ["dashboard-admins"]})
     assert (granted.role, granted.districts) == ("viewer", ("Tiexi",))
+
+
+def test_an_email_the_provider_has_not_verified_matches_no_rule():
+    claims = {"email": "li.wei@tiexi.example", "email_verified": False, "sub": "someone"}
+    assert not resolve_access(policy(), claims).allowed
+    assert resolve_access(policy(), {**claims, "email_verified": True}).role == "viewer"
 
 
 def test_a_rule_may_match_the_subject_when_there_is_no_email():
@@ -131,7 +138,8 @@ def test_a_missing_or_unreadable_policy_file_is_a_policy_error(tmp_path):
 
 def test_the_example_policy_in_the_readme_parses():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    example = next(block.split("```", 1)[0] for block in text.split("```toml\n")[1:]
+                   if "[[rule]]" in block.split("```", 1)[0])
     parsed = policy(example)
     assert {r.role for r in parsed.rules} == {"viewer", "analyst", "admin"}
 
@@ -328,6 +336,22 @@ def test_setting_an_out_of_scope_district_in_the_widget_state_shows_nothing_outs
     assert _enrolled(at) == {"Skills training": "3"}
 
 
+def test_a_click_on_a_district_outside_the_scope_is_ignored(signed_in):
+    at = signed_in("tiexi_viewer", page="pages/districts.py")
+    at.session_state["districts_gap"] = {"selection": {"points": [{"customdata": ["Hexi"]}],
+                                                       "point_indices": [0], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="district").value == []
+    assert "access: Tiexi" in at.caption[0].value and "Hexi" not in at.caption[0].value
+
+
+def test_the_districts_page_of_a_district_user_holds_their_districts_only(signed_in):
+    at = signed_in("tiexi_viewer", page="pages/districts.py")
+    spec = json.dumps([chart.proto.spec for chart in at.get("plotly_chart")], ensure_ascii=False)
+    assert "Tiexi" in spec and "Hexi" not in spec
+
+
 def test_cached_figures_are_never_shared_across_scopes(signed_in):
     # Same filters, same process (the Streamlit caches and the metrics memo are warm).
     assert _enrolled(signed_in("city_analyst")) == {"Skills training": "8", "Mindset training": "2"}
@@ -355,12 +379,29 @@ def test_a_broken_policy_file_denies_everyone(signed_in, tmp_path):
     assert [t.value for t in at.title] == ["No access"]
 
 
-def test_a_viewer_gets_no_download_buttons_and_no_pack(signed_in):
-    at = signed_in("tiexi_viewer")
+@pytest.mark.parametrize("page", [page for page, _, _ in PAGES])
+def test_a_viewer_gets_no_download_button_on_any_page(signed_in, page):
+    at = signed_in("tiexi_viewer", page=page)
     assert not at.get("download_button")
-    at = signed_in("tiexi_viewer", page="pages/meeting_pack.py")
-    assert not at.get("download_button")
-    assert "The pack is a download, for analysts and admins" in _texts(at)
+    if page == "pages/meeting_pack.py":
+        assert "The pack is a download, for analysts and admins (your role: viewer)." in _texts(at)
+
+
+def test_a_download_or_pack_is_audited_when_its_file_is_made(two_districts, tmp_path, monkeypatch):
+    from reemploy import ui
+
+    monkeypatch.setenv(access.AUDIT_ENV_VAR, str(tmp_path / "audit.log"))
+    analyst = Access(who="wang@city.example", role="analyst")
+    session = ui.Session(open_extract(two_districts), Filters(sectors=("coal",)), 1, analyst)
+    make = ui._audited("pack", session, "pack.html", lambda: b"<html>")
+    assert not (tmp_path / "audit.log").exists()  # drawing the button writes nothing
+    assert make() == b"<html>"
+    [entry] = access.read_audit(tmp_path / "audit.log")
+    assert (entry["event"], entry["who"], entry["filters"], entry["what"]) == (
+        "pack", "wang@city.example", "prior sector: coal", "pack.html")
+    open_session = ui.Session(open_extract(two_districts), Filters(), 1)
+    maker = lambda: b""  # noqa: E731
+    assert ui._audited("download", open_session, "x.csv", maker) is maker
 
 
 def test_an_analyst_gets_the_downloads(signed_in):

@@ -272,3 +272,25 @@ def test_a_visitor_who_has_not_signed_in_sees_only_the_sign_in_button(context, a
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
     assert page.get_by_role("combobox", name="District", exact=True).count() == 0
+
+
+def test_a_tampered_sign_in_cookie_signs_the_browser_out(context, app, provider):
+    """Streamlit keeps the user's claims in a cookie signed with cookie_secret: a viewer who
+    edits it (to claim another email or groups) is not signed in any more."""
+    import base64
+
+    from playwright.sync_api import expect
+
+    page = sign_in(context, app, provider, VIEWER["sub"])
+    page.get_by_test_id("stSidebar").get_by_text("Signed in as").wait_for()
+    cookies = context.cookies()
+    user_cookies = [c for c in cookies if c["name"].startswith("_streamlit_user")]
+    assert user_cookies, [c["name"] for c in cookies]
+    forged = base64.b64encode(json.dumps({**VIEWER, "email": "wang@city.example",
+                                          "groups": ["city-analysts"], "is_logged_in": True}).encode())
+    context.clear_cookies()
+    context.add_cookies([{**c, "value": forged.decode() + "|" + c["value"].split("|", 1)[-1]}
+                         if c["name"].startswith("_streamlit_user") else c for c in cookies])
+    page.goto(app.url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.get_by_role("combobox", name="District", exact=True).count() == 0
