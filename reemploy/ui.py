@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ from reemploy.extracts import (
     resolve_data_dir,
 )
 from reemploy.filters import DATE_KEYS, URL_KEYS, Filters, filter_options_from, parse_query_params
+from reemploy.filters import _shorten as _code_span
 
 SAMPLE_SIZE = 200_000
 MIN_CELL_ENV_VAR = "REEMPLOY_MIN_CELL"
@@ -184,10 +185,12 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
         apply_chart_selection(chart_key, filter_key, options[URL_KEYS[filter_key]])
     first = info["profile"]["first_enrolled_on"]
     low = first.date() if hasattr(first, "date") else dt.date(1990, 1, 1)
-    raw_query, scope_notices = access.narrow_link(_raw_query_params(), granted)
-    parsed = parse_query_params(raw_query, options, date_range=(low, extract.as_of))
+    raw_query = _raw_query_params()
+    # The link as the scope allows it; the address bar is compared with the link as it came.
+    narrowed, scope_notices = access.narrow_link(raw_query, granted)
+    parsed = parse_query_params(narrowed, options, date_range=(low, extract.as_of))
     parsed.notices[:0] = scope_notices
-    link_notices = restore_filters(current_page, raw_query, parsed)
+    link_notices = restore_filters(current_page, narrowed, parsed)
 
     with st.sidebar:
         navigation = st.container()
@@ -243,6 +246,11 @@ OPEN_ACCESS_LINE = "open access: no sign-in configured"
 _log = logging.getLogger(__name__)
 
 
+def _shown(who: str) -> str:
+    # The name comes from the provider's token: printed in a code span, never rendered.
+    return _code_span(who, 80)
+
+
 def sign_in_configured() -> bool:
     """True when .streamlit/secrets.toml (or st.secrets otherwise) has an [auth] section: then
     everyone signs in through OpenID Connect (st.login) and the access policy decides."""
@@ -275,7 +283,7 @@ def current_access() -> access.Access:
     if not granted.allowed:
         _log.warning("no access for %s: %s", granted.who, granted.reason)
         st.title("No access")
-        st.error(f"You are signed in as **{granted.who}**, but this account has no access to the "
+        st.error(f"You are signed in as {_shown(granted.who)}, but this account has no access to the "
                  "re-employment figures. Ask the dashboard's administrator to add you to the "
                  "access policy.", icon=":material/block:")
         st.button("Sign out", on_click=st.logout, key="access_sign_out", icon=":material/logout:")
@@ -291,7 +299,7 @@ def access_line(granted: access.Access) -> None:
     if granted.open:
         st.caption(f":material/lock_open: {OPEN_ACCESS_LINE}")
         return
-    st.caption(f":material/badge: Signed in as **{granted.who}** · {granted.describe()}")
+    st.caption(f":material/badge: Signed in as {_shown(granted.who)} · {granted.describe()}")
     st.button("Sign out", on_click=st.logout, key="sidebar_sign_out", icon=":material/logout:")
 
 

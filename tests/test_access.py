@@ -309,7 +309,7 @@ def test_a_district_viewer_sees_their_district_only(signed_in):
     at = signed_in("tiexi_viewer")
     assert _enrolled(at) == {"Skills training": "3"}
     assert [o for o in at.multiselect(key="district").options] == ["Tiexi"]
-    assert "Signed in as **li.wei@tiexi.example** · viewer · Tiexi" in _texts(at)
+    assert "Signed in as `li.wei@tiexi.example` · viewer · Tiexi" in _texts(at)
     assert "access: Tiexi" in at.caption[0].value
 
 
@@ -362,7 +362,7 @@ def test_cached_figures_are_never_shared_across_scopes(signed_in):
 def test_a_signed_in_user_with_no_rule_sees_the_no_access_page_and_nothing_else(signed_in):
     at = signed_in("unknown")
     assert [t.value for t in at.title] == ["No access"]
-    assert "stranger@example.com" in at.error[0].value
+    assert "You are signed in as `stranger@example.com`, but" in at.error[0].value
     assert not at.sidebar.multiselect and not at.get("plotly_chart") and not at.metric
     assert [b.label for b in at.button] == ["Sign out"]
 
