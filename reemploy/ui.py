@@ -18,8 +18,9 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from reemploy import access, export, metrics, pack
+from reemploy import export, metrics, pack
 from reemploy import formatting as fmt
+from reemploy import access
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.charts import level_label, program_color, program_label
 from reemploy.db import connect
