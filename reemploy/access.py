@@ -18,6 +18,7 @@ import os
 import threading
 import tomllib
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -169,10 +170,24 @@ def policy_path() -> Path:
 
 
 def load_policy(path: Path | None = None) -> Policy:
-    """The policy in `path` (default policy_path()); PolicyError when missing or invalid."""
+    """The policy in `path` (default policy_path()); PolicyError when missing or invalid.
+
+    Read again whenever the file changes (its size or modification time), so a change, such as
+    a rule removed, applies from the next page run of every session, without a restart."""
     path = path or policy_path()
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+    except FileNotFoundError:
+        raise PolicyError(f"no policy file at {path}") from None
+    except OSError as exc:
+        raise PolicyError(f"{path} cannot be read: {exc}") from None
+    return _parsed_policy(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parsed_policy(path: str, mtime_ns: int, size: int) -> Policy:
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PolicyError(f"no policy file at {path}") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -136,6 +136,17 @@ def test_a_missing_or_unreadable_policy_file_is_a_policy_error(tmp_path):
         load_policy(tmp_path / "broken.toml")
 
 
+def test_a_changed_policy_file_applies_at_once(tmp_path):
+    path = tmp_path / "access.toml"
+    path.write_text('[[rule]]\nuser = "a@b"\nrole = "analyst"\ndistricts = "*"\n')
+    assert resolve_access(load_policy(path), {"email": "a@b"}).role == "analyst"
+    path.write_text('[[rule]]\nuser = "a@b"\nrole = "viewer"\ndistricts = ["Hexi", "Tiexi"]\n')
+    assert resolve_access(load_policy(path), {"email": "a@b"}).role == "viewer"
+    path.unlink()
+    with pytest.raises(PolicyError, match="no policy file"):
+        load_policy(path)
+
+
 def test_the_example_policy_in_the_readme_parses():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     example = next(block.split("```", 1)[0] for block in text.split("```toml\n")[1:]
