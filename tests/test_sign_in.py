@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from reemploy.bench import CHROMIUM_ARGS
 from reemploy.loadtest import free_port, local_app
 from reemploy.synthetic import DISTRICTS, generate_extract
 
@@ -110,17 +109,6 @@ def app(provider, tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def context(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
@@ -153,7 +141,8 @@ def _district_options(page) -> list[str]:
     """Every district the District filter offers: those chosen (its tags) and those listed."""
     widget = page.get_by_test_id("stMultiSelect").filter(has=page.get_by_role("combobox", name="District", exact=True))
     page.get_by_role("combobox", name="District", exact=True).click()
-    page.get_by_role("listbox").wait_for()
+    # The list is drawn after the box opens; it holds "No results" when every district is chosen.
+    page.get_by_role("listbox").get_by_role("option").first.wait_for()
     chosen = widget.locator(".react-aria-ComboBox [data-tag] span[title]").all_inner_texts()
     listed = [text for text in page.get_by_role("option").all_inner_texts()
               if text not in ("No results", "Select all")]
