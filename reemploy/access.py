@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from reemploy.extracts import REPO_ROOT
-from reemploy.filters import Filters
+from reemploy.filters import Filters, _listed
 
 POLICY_ENV_VAR = "REEMPLOY_ACCESS_POLICY"
 DEFAULT_POLICY = REPO_ROOT / "access.toml"
@@ -261,8 +261,6 @@ def narrow_link(raw_query: Mapping[str, list[str]], access: Access) -> tuple[dic
     if not outside:
         return query, []
     query["district"] = [value for value in query["district"] if value in inside]
-    from reemploy.filters import _listed
-
     where = ", ".join(access.districts) if access.districts else "no district"
     return query, [f"Outside your access ({where}): district value(s) {_listed(outside)} ignored; "
                    f"the figures are for {where} only."]

@@ -304,14 +304,14 @@ def access_line(granted: access.Access) -> None:
     st.button("Sign out", on_click=st.logout, key="sidebar_sign_out", icon=":material/logout:")
 
 
-def _audited(event: str, session: "Session", what: str, make):
+def _audited(event: str, session: Session, what: str, make):
     """make, or, when sign-in is on, make with an audit line written when the file is made."""
     if session.access.open:
         return make
     return partial(access.audited, event, session.access, session.filters.describe(), what, make)
 
 
-def extract_counts(session: "Session") -> dict:
+def extract_counts(session: Session) -> dict:
     """Draw the extract's size as four metrics (city-wide totals, marked for a district user;
     only the enrollments in scope where the policy keeps city-wide totals from them) and return
     the profile."""
@@ -337,7 +337,7 @@ def extract_counts(session: "Session") -> dict:
     return profile
 
 
-def city_totals_gate(session: "Session") -> None:
+def city_totals_gate(session: Session) -> None:
     """Stop the page here, with a notice, for a district user the policy keeps from city-wide
     totals (the import report counts rows of every district). Admins still see the audit log."""
     if session.access.sees_city_totals:
@@ -348,7 +348,7 @@ def city_totals_gate(session: "Session") -> None:
     st.stop()
 
 
-def audit_log(session: "Session") -> None:
+def audit_log(session: Session) -> None:
     """The last sign-ins, downloads and packs (who, when, what filters), for admins only."""
     if session.access.open or not session.access.is_admin:
         return

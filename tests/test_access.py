@@ -411,7 +411,9 @@ def test_a_download_or_pack_is_audited_when_its_file_is_made(two_districts, tmp_
     assert (entry["event"], entry["who"], entry["filters"], entry["what"]) == (
         "pack", "wang@city.example", "prior sector: coal", "pack.html")
     open_session = ui.Session(open_extract(two_districts), Filters(), 1)
-    maker = lambda: b""  # noqa: E731
+    def maker():
+        return b""
+
     assert ui._audited("download", open_session, "x.csv", maker) is maker
 
 
