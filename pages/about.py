@@ -16,15 +16,7 @@ ui.page_header(
 )
 
 st.subheader("The data")
-profile = ui.extract_profile(session)
-columns = st.columns(4)
-columns[0].metric("Data as of", session.extract.as_of.isoformat(),
-                  help="Outcomes after this date are unknown: people not yet placed are still "
-                       "searching, not failures.")
-columns[1].metric("Enrollments", f"{int(profile['enrollment_count']):,}")
-columns[2].metric("People", f"{int(profile['person_count']):,}",
-                  help="A person may enrol more than once.")
-columns[3].metric("Job starts (placements)", f"{int(profile['placement_count']):,}")
+profile = ui.extract_counts(session)
 st.caption(
     f"Enrollments from {fmt.day(profile['first_enrolled_on'])} to "
     f"{fmt.day(profile['last_enrolled_on'])}; the last job start recorded is "

@@ -29,13 +29,7 @@ freshness = provenance.extract_freshness(extract, today, provenance.stale_days()
 if freshness.stale:
     st.warning(f"**The extract is old.** {freshness.explanation()}", icon=":material/schedule:")
 
-profile = ui.extract_profile(session)
-columns = st.columns(4)
-columns[0].metric("Data as of", extract.as_of.isoformat(),
-                  help="Outcomes after this date are unknown.")
-columns[1].metric("Enrollments", f"{int(profile['enrollment_count']):,}")
-columns[2].metric("People", f"{int(profile['person_count']):,}")
-columns[3].metric("Job starts (placements)", f"{int(profile['placement_count']):,}")
+profile = ui.extract_counts(session)
 st.caption(
     f"Enrollments from {fmt.day(profile['first_enrolled_on'])} to "
     f"{fmt.day(profile['last_enrolled_on'])}; the last job start is "
@@ -45,6 +39,7 @@ st.caption(
        else "today.")
 )
 
+ui.city_totals_gate(session)
 st.subheader("Last import")
 report = provenance.import_report(extract)
 if report is None:
@@ -83,3 +78,4 @@ st.code(IMPORT_COMMAND, language="bash")
 st.caption(f"Extract folder: `{folder}`"
            + (f" (now `{extract.path.name}`)" if not extract.url and extract.path != folder else "")
            + f". Warn when older than {freshness.limit} days (set {provenance.STALE_DAYS_ENV_VAR}).")
+ui.audit_log(session)

@@ -166,6 +166,101 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
             "peak_rss_mb": peak_rss_mb()}
 
 
+# --- what the district scope costs ---------------------------------------------------------------
+
+SCOPE_USER = {"is_logged_in": True, "email": "bench@scope.invalid", "sub": "bench"}
+SCOPE_AUTH = {"redirect_uri": "http://127.0.0.1:9/oauth2callback", "cookie_secret": "bench",
+              "client_id": "bench", "client_secret": "bench",
+              "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+
+
+def run_scope(data_dir: str, payload: dict) -> dict:
+    """Every page under each interaction twice, alternately, caches cold each time: open access
+    with the district filter set to the scope, and signed in (AppTest's st.user, a policy file
+    giving that user the scope) with no district filter. Both ask the same questions of the same
+    rows; the difference is what sign-in and the scope add: reading the policy, resolving the
+    user, narrowing the catalogue and the link, the scope in every cache key. Per page, the time
+    in reemploy.metrics and the whole page run (ms)."""
+    import os
+    import tempfile
+
+    from streamlit.testing.v1 import AppTest
+
+    from reemploy import access, ui
+
+    scope, interactions = list(payload["scope"]), payload["interactions"]
+    folder = Path(tempfile.mkdtemp(prefix="reemploy-bench-scope-"))
+    (folder / "access.toml").write_text(
+        f'[[rule]]\nuser = "{SCOPE_USER["email"]}"\nrole = "admin"\ndistricts = {json.dumps(scope)}\n',
+        encoding="utf-8")
+    settings = {"REEMPLOY_DATA": data_dir, access.POLICY_ENV_VAR: str(folder / "access.toml"),
+                access.AUDIT_ENV_VAR: str(folder / "audit.log")}
+    previous = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    timings: list[float] = []
+    restore = _instrument_metrics(timings)
+    sides = {"open": {}, "scoped": {}}
+    errors = []
+
+    def run(page: str, params: dict, scoped: bool) -> tuple[float, float]:
+        ui.clear_query_cache()
+        at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
+        if scoped:
+            at.secrets["auth"] = SCOPE_AUTH
+            at.user = dict(SCOPE_USER)
+        for key, values in params.items():
+            at.query_params[key] = values
+        if page != "dashboard.py":
+            at.run()
+            at.switch_page(str(REPO_ROOT / page))
+            ui.clear_query_cache()
+        timings.clear()
+        started = time.perf_counter()
+        at.run()
+        elapsed = time.perf_counter() - started
+        if at.exception:
+            errors.append({"page": page, "scoped": scoped, "params": params,
+                           "error": str(at.exception[0].value)[:300]})
+        return sum(timings) * 1000, elapsed * 1000
+
+    try:
+        for page, _, _ in ui.PAGES:  # warm imports, connection and catalogue, as in run_pages
+            run(page, {}, False)
+            run(page, {}, True)
+        for page, label, _ in ui.PAGES:
+            for params in interactions:
+                rest = {k: v for k, v in params.items() if k != "district"}
+                for side, scoped, query in (("open", False, {**rest, "district": scope}),
+                                            ("scoped", True, rest)):
+                    figures, whole = run(page, query, scoped)
+                    entry = sides[side].setdefault(label, {"figures": [], "run": []})
+                    entry["figures"].append(figures)
+                    entry["run"].append(whole)
+    finally:
+        restore()
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return {"scope": scope, "errors": errors,
+            "pages": {label: {side: {kind: percentiles(values) for kind, values in sides[side][label].items()}
+                              for side in sides} for label in sides["open"]}}
+
+
+def format_scope_report(report: dict) -> str:
+    lines = [f"scope {', '.join(report['scope'])}: open access with that district filter against "
+             "signed in with that scope (p50 / p95 ms)",
+             f"{'page':<22}{'figures open':>16}{'figures scoped':>18}{'run open':>16}{'run scoped':>16}"]
+    for label, sides in report["pages"].items():
+        cells = [f"{sides[side][kind]['p50_ms']:.0f} / {sides[side][kind]['p95_ms']:.0f}"
+                 for kind in ("figures", "run") for side in ("open", "scoped")]
+        lines.append(f"{label:<22}{cells[0]:>16}{cells[1]:>18}{cells[2]:>16}{cells[3]:>16}")
+    if report["errors"]:
+        lines.append(f"{len(report['errors'])} page run(s) raised an exception: see the JSON")
+    return "\n".join(lines)
+
+
 # --- the same figures as the pandas side, in DuckDB ------------------------------------------------
 
 # The questions whose answers the pandas side computes too: counts and the median wage per
@@ -314,8 +409,9 @@ def _child(side: str, data_dir: str, interactions: list[dict]) -> dict:
 
 
 def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool = False,
-                  browser: bool = False) -> dict:
-    """Generate the sample if needed, run both sides and return the report."""
+                  browser: bool = False, scope: tuple[str, ...] = ()) -> dict:
+    """Generate the sample if needed, run both sides and return the report; with `scope`, the
+    comparison of run_scope instead."""
     from reemploy.db import build_outcomes, connect
     from reemploy.metrics import filter_catalogue
     from reemploy.synthetic import generate_extract
@@ -331,6 +427,9 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
     prepared = round(time.perf_counter() - started, 1)
     catalogue = filter_catalogue(connect(extract))
     params = random_interactions(catalogue, extract.as_of, interactions)
+    if scope:
+        return {"enrollments": n, "interactions": interactions,
+                "scope_comparison": _child("scope", str(data_dir), {"scope": list(scope), "interactions": params})}
     pages = _child("pages", str(data_dir), params)
     report = {
         "enrollments": n,
@@ -354,6 +453,9 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
 
 
 def format_report(report: dict) -> str:
+    if "scope_comparison" in report:
+        return (f"{report['enrollments']:,} enrollments, {report['interactions']} interactions per "
+                f"page and side, caches cold\n" + format_scope_report(report["scope_comparison"]))
     lines = [f"{report['enrollments']:,} enrollments, {report['interactions']} interactions per page, caches cold",
              f"{'page':<22}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}"]
     for label, page in report["pages"].items():

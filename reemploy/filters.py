@@ -32,16 +32,31 @@ class Filters:
     genders: tuple[str, ...] = ()
     age_bands: tuple[str, ...] = ()
     educations: tuple[str, ...] = ()
+    # The districts this session may see (reemploy.access): None is the whole city. Part of the
+    # filters so that it is part of every cache key, and bound into every query by to_params.
+    # Never in a link (to_query_params): a link cannot carry or widen a scope.
+    scope: tuple[str, ...] | None = None
 
     def to_params(self) -> dict:
-        """Bound parameters for the queries: NULL where a filter is not set (empty lists match nothing)."""
+        """Bound parameters for the queries: NULL where a filter is not set (empty lists match nothing).
+
+        The scope is applied here, where every question's parameters are made: the districts
+        bound are the district filter within the scope (the scope itself when no district is
+        chosen), so no page, download or pack can ask for a district outside it; an empty
+        intersection binds an empty list, which matches nothing."""
         params = {}
         for f in fields(self):
+            if f.name == "scope":
+                continue
             value = getattr(self, f.name)
             if isinstance(value, tuple):
                 params[f.name] = list(value) if value else None
             else:
                 params[f.name] = value
+        if self.scope is not None:
+            inside = set(self.scope)
+            params["districts"] = ([d for d in self.districts if d in inside] if self.districts
+                                   else list(self.scope))
         return params
 
     def is_empty(self) -> bool:
@@ -84,6 +99,8 @@ class Filters:
             "age_bands": "age",
             "educations": "education",
         }
+        if self.scope is not None:
+            parts.append(f"access: {', '.join(self.scope) or 'no district'}")
         for attr, label in labels.items():
             values = getattr(self, attr)
             if values:
@@ -99,6 +116,8 @@ class Filters:
         pieces = []
         for key, values in self.to_query_params().items():
             pieces.append(f"{key}-{'+'.join(values)}")
+        if self.scope is not None and not self.districts:
+            pieces.insert(0, f"access-{'+'.join(self.scope) or 'none'}")
         text = "_".join(pieces) or "all"
         safe = "".join(ch if ch.isalnum() or ch in "-+_." else "-" for ch in text)
         return safe[:max_length].rstrip("-_+")

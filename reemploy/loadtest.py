@@ -28,6 +28,13 @@ import numpy as np
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @dataclass
 class RunningApp:
     url: str
@@ -35,16 +42,15 @@ class RunningApp:
 
 
 @contextmanager
-def local_app(data: str, log: Path | None = None, wait_seconds: float = 60, **env: str):
-    """`streamlit run dashboard.py` on a free port of 127.0.0.1 over the extract at `data` (and
-    any other environment variables given), for the benchmark, loadtest and the browser tests.
-    Yields a RunningApp once /_stcore/health answers; stops the server on exit. Its output goes
-    to `log` if given, else nowhere."""
+def local_app(data: str, log: Path | None = None, wait_seconds: float = 60, port: int | None = None,
+              **env: str):
+    """`streamlit run dashboard.py` on a free port of 127.0.0.1 (or `port`) over the extract at
+    `data` (and any other environment variables given), for the benchmark, loadtest and the
+    browser tests. Yields a RunningApp once /_stcore/health answers; stops the server on exit.
+    Its output goes to `log` if given, else nowhere."""
     from reemploy.extracts import REPO_ROOT
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = port or free_port()
     output = log.open("wb") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard.py"),

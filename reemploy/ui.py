@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from dataclasses import dataclass
 from functools import partial
@@ -19,6 +20,7 @@ import streamlit as st
 
 from reemploy import definitions, export, metrics, pack
 from reemploy import formatting as fmt
+from reemploy import access
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.charts import level_label, program_color, program_label
 from reemploy.db import connect
@@ -32,6 +34,7 @@ from reemploy.extracts import (
     resolve_data_dir,
 )
 from reemploy.filters import DATE_KEYS, URL_KEYS, Filters, filter_options_from, parse_query_params
+from reemploy.filters import _shorten as _code_span
 
 SAMPLE_SIZE = 200_000
 MIN_CELL_ENV_VAR = "REEMPLOY_MIN_CELL"
@@ -98,18 +101,23 @@ class Session:
     extract: Extract
     filters: Filters
     min_cell: int
+    access: access.Access = access.OPEN_ACCESS
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         return _connection(self.extract.location, self.extract.version)
 
     def load(self, metric: str, filters: Filters | None = None, **options) -> pd.DataFrame:
-        """A cached metrics.<metric>(con, extract, filters, min_cell, **options) result."""
+        """A cached metrics.<metric>(con, extract, filters, min_cell, **options) result.
+
+        Whatever filters a page passes, they carry this session's scope (the scope is part of
+        the cache key and bound into the query), so no page can ask outside it."""
+        filters = access.scope_filters(filters or self.filters, self.access)
         return _load(
             metric,
             self.extract.location,
             self.extract.version,
-            filters or self.filters,
+            filters,
             self.min_cell,
             tuple(sorted(options.items())),
         )
@@ -169,16 +177,21 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
     `chart_filters` maps the key of a chart drawn with on_select to the filter (URL key, e.g.
     "district") a click on it sets; see apply_chart_selection.
     """
+    granted = current_access()
     extract = load_extract()
     info = _catalogue(extract.location, extract.version)
-    options = filter_options_from(info["catalogue"])
+    # Only the districts in scope are offered, accepted from a link or from a chart click.
+    options = access.scope_options(filter_options_from(info["catalogue"]), granted)
     for chart_key, filter_key in (chart_filters or {}).items():
         apply_chart_selection(chart_key, filter_key, options[URL_KEYS[filter_key]])
     first = info["profile"]["first_enrolled_on"]
     low = first.date() if hasattr(first, "date") else dt.date(1990, 1, 1)
     raw_query = _raw_query_params()
-    parsed = parse_query_params(raw_query, options, date_range=(low, extract.as_of))
-    link_notices = restore_filters(current_page, raw_query, parsed)
+    # The link as the scope allows it; the address bar is compared with the link as it came.
+    narrowed, scope_notices = access.narrow_link(raw_query, granted)
+    parsed = parse_query_params(narrowed, options, date_range=(low, extract.as_of))
+    parsed.notices[:0] = scope_notices
+    link_notices = restore_filters(current_page, narrowed, parsed)
 
     with st.sidebar:
         navigation = st.container()
@@ -205,10 +218,14 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
                            format_func=WIDGET_LABELS["education"])
         st.button("Clear filters", on_click=clear_filters, key="sidebar_clear",
                   icon=":material/filter_alt_off:")
-        st.caption(f"Data as of **{extract.as_of.isoformat()}** · "
-                   f"{info['profile']['enrollment_count']:,} enrollments")
+        counts = f"{info['profile']['enrollment_count']:,} enrollments"
+        if granted.scoped:
+            counts = f"{counts} city-wide" if granted.sees_city_totals else ""
+        st.caption(f"Data as of **{extract.as_of.isoformat()}**" + (f" · {counts}" if counts else ""))
+        access_line(granted)
 
     filters, notices = filters_from_state(options)
+    filters = access.scope_filters(filters, granted)
     with navigation:
         for page, label, icon in PAGES:
             st.page_link(page, label=label, icon=icon, query_params=filters.to_query_params())
@@ -219,10 +236,131 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
     # A notice about a link stays until the official changes the filters it was about.
     for notice in (shown if noticed_for == filters else []) + notices:
         st.warning(notice, icon=":material/link_off:")
-    session = Session(extract, filters, min_cell(extract))
+    session = Session(extract, filters, min_cell(extract), granted)
     # show_chart's downloads name and caption their files from it.
     st.session_state[SESSION_STATE_KEY] = session
     return session
+
+
+SIGNED_IN_KEY = "_reemploy_signed_in_as"
+OPEN_ACCESS_LINE = "open access: no sign-in configured"
+_log = logging.getLogger(__name__)
+
+
+def _shown(who: str) -> str:
+    # The name comes from the provider's token: printed in a code span, never rendered.
+    return _code_span(who, 80)
+
+
+def sign_in_configured() -> bool:
+    """True when .streamlit/secrets.toml (or st.secrets otherwise) has an [auth] section: then
+    everyone signs in through OpenID Connect (st.login) and the access policy decides."""
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, OSError, ValueError):
+        return False
+
+
+def current_access() -> access.Access:
+    """What this session may see; draws the sign-in or the no-access page and stops the run
+    when there is nothing to show. Without sign-in configured, open access as before."""
+    if not sign_in_configured():
+        return access.OPEN_ACCESS
+    if not st.user.is_logged_in:
+        st.title("Re-employment outcomes")
+        st.markdown("Sign in with your organisation's account to see the figures for your "
+                    "district.")
+        st.button("Sign in", on_click=st.login, key="access_sign_in", type="primary",
+                  icon=":material/login:")
+        st.stop()
+    claims = st.user.to_dict()
+    try:
+        granted = access.resolve_access(access.load_policy(), claims)
+    except access.PolicyError as exc:
+        # Fails closed; the reason goes to the operator's log, not to the browser.
+        _log.error("access policy unusable, denying everyone: %s", exc)
+        granted = access.no_access(access.resolve_access(access.Policy(), claims).who,
+                                   "the access policy cannot be used")
+    if not granted.allowed:
+        _log.warning("no access for %s: %s", granted.who, granted.reason)
+        st.title("No access")
+        st.error(f"You are signed in as {_shown(granted.who)}, but this account has no access to the "
+                 "re-employment figures. Ask the dashboard's administrator to add you to the "
+                 "access policy.", icon=":material/block:")
+        st.button("Sign out", on_click=st.logout, key="access_sign_out", icon=":material/logout:")
+        st.stop()
+    if st.session_state.get(SIGNED_IN_KEY) != granted.who:
+        st.session_state[SIGNED_IN_KEY] = granted.who
+        access.audit("sign-in", granted)
+    return granted
+
+
+def access_line(granted: access.Access) -> None:
+    """Who is signed in, with which role and scope, and the sign-out button; or the open-access line."""
+    if granted.open:
+        st.caption(f":material/lock_open: {OPEN_ACCESS_LINE}")
+        return
+    st.caption(f":material/badge: Signed in as {_shown(granted.who)} · {granted.describe()}")
+    st.button("Sign out", on_click=st.logout, key="sidebar_sign_out", icon=":material/logout:")
+
+
+def _audited(event: str, session: Session, what: str, make):
+    """make, or, when sign-in is on, make with an audit line written when the file is made."""
+    if session.access.open:
+        return make
+    return partial(access.audited, event, session.access, session.filters.describe(), what, make)
+
+
+def extract_counts(session: Session) -> dict:
+    """Draw the extract's size as four metrics (city-wide totals, marked for a district user;
+    only the enrollments in scope where the policy keeps city-wide totals from them) and return
+    the profile."""
+    profile = extract_profile(session)
+    granted = session.access
+    columns = st.columns(4)
+    columns[0].metric("Data as of", session.extract.as_of.isoformat(),
+                      help="Outcomes after this date are unknown: people not yet placed are still "
+                           "searching, not failures.")
+    if granted.sees_city_totals:
+        suffix = " (city-wide)" if granted.scoped else ""
+        columns[1].metric(f"Enrollments{suffix}", f"{int(profile['enrollment_count']):,}")
+        columns[2].metric(f"People{suffix}", f"{int(profile['person_count']):,}",
+                          help="A person may enrol more than once.")
+        columns[3].metric(f"Job starts (placements){suffix}", f"{int(profile['placement_count']):,}")
+        if granted.scoped:
+            st.caption(":material/public: **City-wide totals:** these counts cover every district, "
+                       f"beyond your access ({', '.join(granted.districts) or 'no district'}).")
+    else:
+        counts = session.load("enrollment_counts", Filters())
+        columns[1].metric("Enrollments in your access", f"{int(counts['enrolled_count'].sum()):,}")
+        st.caption("The extract's city-wide counts are not shown with district access.")
+    return profile
+
+
+def city_totals_gate(session: Session) -> None:
+    """Stop the page here, with a notice, for a district user the policy keeps from city-wide
+    totals (the import report counts rows of every district). Admins still see the audit log."""
+    if session.access.sees_city_totals:
+        return
+    st.info("The import report counts the rows of every district, so it is not shown with "
+            "district access.", icon=":material/lock:")
+    audit_log(session)
+    st.stop()
+
+
+def audit_log(session: Session) -> None:
+    """The last sign-ins, downloads and packs (who, when, what filters), for admins only."""
+    if session.access.open or not session.access.is_admin:
+        return
+    st.subheader("Audit log")
+    entries = access.read_audit()
+    if not entries:
+        st.caption(f"Nothing logged yet in `{access.audit_log_path()}`.")
+        return
+    table = pd.DataFrame(entries)
+    table["scope"] = table["scope"].map(lambda s: s if isinstance(s, str) else ", ".join(s))
+    st.dataframe(table, hide_index=True, key="data_audit_log")
+    st.caption(f"The newest {len(entries)} entries of `{access.audit_log_path()}`, newest first.")
 
 
 FILTER_KEYS = (*URL_KEYS, *DATE_KEYS)
@@ -342,6 +480,10 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
     identifiers is refused before a button is drawn.
     """
     session = session or st.session_state[SESSION_STATE_KEY]
+    if not session.access.may_download:
+        st.caption(f":material/lock: Downloads are for analysts and admins (your role: "
+                   f"{session.access.role}).")
+        return
     table = export.table_for_export(data, session.min_cell)
     as_of, filters = session.extract.as_of, session.filters
 
@@ -364,7 +506,8 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
             for fmt_name in export.IMAGE_FORMATS:
                 st.download_button(
                     fmt_name.upper(),
-                    data=partial(export.chart_image, fig, fmt_name, caption),
+                    data=_audited("download", session, file_name(fmt_name),
+                                 partial(export.chart_image, fig, fmt_name, caption)),
                     file_name=file_name(fmt_name),
                     mime=export.IMAGE_FORMATS[fmt_name],
                     key=f"{key}_{fmt_name}",
@@ -374,12 +517,15 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
                          "printed under it.",
                 )
         st.download_button(
-            "CSV", data=partial(export.csv_bytes, table), file_name=file_name("csv"),
+            "CSV", data=_audited("download", session, file_name("csv"), partial(export.csv_bytes, table)),
+            file_name=file_name("csv"),
             mime=export.TABLE_FORMATS["csv"], key=f"{key}_csv", on_click="ignore",
             icon=":material/table:", help="The numbers behind the chart (UTF-8; opens in Excel).",
         )
         st.download_button(
-            "Excel", data=partial(export.xlsx_bytes, table, about), file_name=file_name("xlsx"),
+            "Excel", data=_audited("download", session, file_name("xlsx"),
+                                   partial(export.xlsx_bytes, table, about)),
+            file_name=file_name("xlsx"),
             mime=export.TABLE_FORMATS["xlsx"], key=f"{key}_xlsx", on_click="ignore",
             icon=":material/table:", help="The numbers behind the chart, with a sheet saying "
             "what they cover.",
@@ -551,6 +697,12 @@ def district_shapes(session: Session) -> dict | None:
     if shapes is None:
         st.warning(f"{path.name} could not be read as GeoJSON with a “district” property on every "
                    "feature; districts are ranked instead of mapped.", icon=":material/map:")
+    elif session.access.scoped:
+        # A district user's map holds their districts only: the others would read as "no
+        # enrollments", which is not true, and are not theirs to see.
+        inside = set(session.access.districts)
+        features = [f for f in shapes["features"] if f["properties"]["district"] in inside]
+        shapes = {**shapes, "features": features} if features else None
     return shapes
 
 
@@ -590,10 +742,17 @@ def meeting_pack(session: Session) -> pack.Pack:
 
 def pack_downloads(document: pack.Pack) -> None:
     """The two buttons that build and download the pack (built on click: a PDF takes seconds)."""
+    session = st.session_state[SESSION_STATE_KEY]
+    if not session.access.may_download:
+        st.caption(f":material/lock: The pack is a download, for analysts and admins (your role: "
+                   f"{session.access.role}).")
+        return
     printable = _images_available()
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.download_button(
-            "Meeting pack (HTML)", data=partial(pack.pack_html, document),
+            "Meeting pack (HTML)",
+            data=_audited("pack", session, pack.pack_file_name(document, "html"),
+                          partial(pack.pack_html, document)),
             file_name=pack.pack_file_name(document, "html"), mime="text/html",
             key="meeting_pack_html", on_click="ignore", type="primary",
             icon=":material/download:",
@@ -601,7 +760,9 @@ def pack_downloads(document: pack.Pack) -> None:
         )
         if printable:
             st.download_button(
-                "Meeting pack (PDF)", data=partial(pack.pack_pdf, document),
+                "Meeting pack (PDF)",
+                data=_audited("pack", session, pack.pack_file_name(document, "pdf"),
+                              partial(pack.pack_pdf, document)),
                 file_name=pack.pack_file_name(document, "pdf"), mime="application/pdf",
                 key="meeting_pack_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
                 help="Landscape A4, one chart or table per page, for printing.",

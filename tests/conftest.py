@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -125,6 +126,26 @@ def run_app(location, monkeypatch, page: str = "dashboard.py", min_cell: int = 1
 @pytest.fixture
 def tiny_extract(tmp_path) -> Path:
     return write_extract(tmp_path / "tiny", TINY_ENROLLMENTS, TINY_PLACEMENTS)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for every browser test of the session (test_browser, test_sign_in): the
+    Playwright sync API runs one event loop per thread, so a second sync_playwright() in the
+    same process fails while the first is alive."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from reemploy.bench import CHROMIUM_ARGS
+
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=os.environ.get("BROWSER_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+BROWSER_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(autouse=True)

@@ -60,3 +60,14 @@ def test_the_same_figures_side_times_every_interaction_on_a_tiny_extract(tiny_ex
     report = bench.run_queries(str(tiny_extract), [{}, {"district": ["北山"]}, {"district": ["Nowhere"]}])
     assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["max_ms"]
     assert report["peak_rss_mb"] > 0
+
+
+def test_the_scope_comparison_runs_every_page_open_and_signed_in_on_a_tiny_extract(tiny_extract):
+    report = bench.run_scope(str(tiny_extract), {"scope": ["北山"], "interactions": [{}, {"sector": ["coal"]}]})
+    assert report["errors"] == []
+    assert list(report["pages"]) == [label for _, label, _ in ui.PAGES]
+    overview = report["pages"]["Overview"]
+    # Signed in, the page computed its figures (it did not stop at a sign-in or no-access page).
+    assert overview["scoped"]["figures"]["max_ms"] > 0 and overview["open"]["figures"]["max_ms"] > 0
+    text = bench.format_scope_report(report)
+    assert text.splitlines()[0].startswith("scope 北山: open access with that district filter")

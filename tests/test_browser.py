@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from reemploy.bench import CHROMIUM_ARGS
 from reemploy.export import IDENTIFIER_COLUMNS
 from reemploy.loadtest import local_app
 from reemploy.synthetic import generate_extract
@@ -43,17 +42,6 @@ def server(extract_dir, tmp_path_factory):
     with local_app(str(extract_dir), tmp_path_factory.mktemp("logs") / "streamlit.log",
                    REEMPLOY_MIN_CELL="10") as running:
         yield running
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
