@@ -18,6 +18,7 @@ import datetime as dt
 import html
 import io
 import os
+import re
 import tempfile
 import textwrap
 import threading
@@ -164,10 +165,42 @@ def _note(hidden: list[str], beside: list[str], shaky: list[str], named: bool, m
     return "; ".join(parts)
 
 
+# OWASP, CSV injection: a spreadsheet treats a cell that starts with one of these as a formula
+# (=HYPERLINK(...), DDE's =cmd|...); a leading apostrophe makes it text in Excel, LibreOffice and
+# Google Sheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# A plain signed number ("-3", "+1.5") is not a formula: it stays as it is, so numbers stay numbers.
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def inert_text(value):
+    """A text value as a spreadsheet must store it: prefixed with `'` when it would start a
+    formula; plain numbers and anything that is not a string (numbers, dates, blanks) are
+    returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def inert_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell made inert (inert_text) and every header too; numeric,
+    boolean and date columns untouched, so numbers stay numbers."""
+    out = table.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            out[column] = series.astype(object).map(inert_text)
+    out.columns = [inert_text(str(c)) for c in out.columns]
+    return out
+
+
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese names; blanks stay blank."""
+    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese names; blanks stay blank;
+    text that a spreadsheet would run as a formula is prefixed with `'` (inert_text)."""
     check_aggregates_only(table)
-    return table.to_csv(index=False, na_rep="", date_format="%Y-%m-%d").encode("utf-8-sig")
+    return inert_table(table).to_csv(index=False, na_rep="", date_format="%Y-%m-%d").encode("utf-8-sig")
 
 
 def xlsx_bytes(table: pd.DataFrame, about: dict[str, str]) -> bytes:
@@ -175,8 +208,13 @@ def xlsx_bytes(table: pd.DataFrame, about: dict[str, str]) -> bytes:
     (source, as_of, filters, suppression rule)."""
     check_aggregates_only(table)
     buffer = io.BytesIO()
+    # xlsxwriter writes a string that starts with "=" as a formula and one that looks like a URL
+    # as a live link unless told otherwise; with both off every text cell is a text cell, so
+    # names from the data are kept exactly and stay inert (issue 13).
     with pd.ExcelWriter(buffer, engine="xlsxwriter", date_format="yyyy-mm-dd",
-                        datetime_format="yyyy-mm-dd") as writer:
+                        datetime_format="yyyy-mm-dd",
+                        engine_kwargs={"options": {"strings_to_formulas": False,
+                                                   "strings_to_urls": False}}) as writer:
         table.to_excel(writer, sheet_name="data", index=False, na_rep="")
         sheet = writer.sheets["data"]
         sheet.freeze_panes(1, 0)

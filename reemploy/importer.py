@@ -948,9 +948,13 @@ class _Validator:
         """DIR/rejected/<table>.csv: the source row number, every original column, the reasons."""
         source = self.sources[table]
         raw_columns = [f"c{i}" for i in range(len(source.header))]
-        names = _unique_names(["row", *source.header, "reason"])
+        # OWASP, CSV injection: this file is opened in a spreadsheet beside person identifiers,
+        # so a value that would start a formula (= + - @ tab CR) gets a leading apostrophe, as in
+        # every file the project writes (export.inert_text); headers likewise.
+        names = [_inert_name(n) for n in _unique_names(["row", *source.header, "reason"])]
         select = ", ".join(
-            f'{column} as "{_ident(name)}"' for column, name in zip(["data_row", *raw_columns, "reason"], names)
+            f'{_inert_sql(column) if column != "data_row" else column} as "{_ident(name)}"'
+            for column, name in zip(["data_row", *raw_columns, "reason"], names)
         )
         plain = target.with_name(target.name + ".part")
         self.con.execute(
@@ -977,6 +981,19 @@ class _Validator:
             """,
             {"path": str(target)},
         )
+
+
+def _inert_sql(column: str) -> str:
+    # `column` is one of our own c<i> / reason names, never input text.
+    return (f"case when regexp_matches({column}, '^[=+\\-@\\t\\r]') "
+            f"and not regexp_full_match({column}, '[+-]?[0-9]+(\\.[0-9]+)?') then chr(39) || {column} "
+            f"else {column} end")
+
+
+def _inert_name(name: str) -> str:
+    from reemploy.export import inert_text
+
+    return inert_text(name)
 
 
 def _unique_names(names: list[str]) -> list[str]:

@@ -294,7 +294,8 @@ def page_header(title: str, question: str, session: Session) -> None:
     st.title(title)
     st.markdown(question)
     st.caption(
-        f"Data as of {session.extract.as_of.isoformat()} · {session.filters.describe()} · "
+        f"Data as of {session.extract.as_of.isoformat()} · "
+        f"{fmt.markdown_text(session.filters.describe())} · "
         f"rates and medians with fewer than {session.min_cell} people are suppressed."
     )
 
@@ -523,7 +524,8 @@ def filter_hint(session: Session, filter_key: str, label: str, note: str = "") -
     if not values:
         return
     text, button = st.columns([5, 1], vertical_alignment="center")
-    text.info(f"Filtered to {label} **{', '.join(values)}** on every page. {note}".strip(),
+    names = fmt.markdown_text(", ".join(values))
+    text.info(f"Filtered to {label} **{names}** on every page. {note}".strip(),
               icon=":material/filter_alt:")
     button.button("Clear", key=f"{filter_key}_hint_clear", on_click=_clear_filter,
                   args=(filter_key,), icon=":material/close:", help=f"Show every {label} again.")

@@ -612,3 +612,17 @@ def test_the_recorded_min_cell_is_used_unless_overridden(inputs, tmp_path, capsy
     assert ui.min_cell(open_extract(out)) == 3
     monkeypatch.setenv("REEMPLOY_MIN_CELL", "7")
     assert ui.min_cell(open_extract(out)) == 7
+
+
+def test_rejected_rows_file_writes_formula_like_values_as_text(inputs, tmp_path):
+    # Issue 13: rejected/<table>.csv sits beside person identifiers and is opened in Excel.
+    formula = "=cmd|' /C calc'!A0"
+    rows = changed(ENROLLMENTS, 0, district=formula, enrolled_on="not a date")
+    rows = changed(rows, 1, provider="@SUM(A1)", cost="-5")
+    out = tmp_path / "extract"
+    assert run_import(write_csv(inputs / "e.csv", rows), write_csv(inputs / "p.csv", PLACEMENTS), out) == 1
+    refused = {r["enrollment_id"]: r for r in rejected_rows(out, "enrollments")}
+    assert refused["E1"]["district"] == "'" + formula
+    assert refused["E2"]["provider"] == "'@SUM(A1)"
+    assert refused["E2"]["cost"] == "-5"  # a plain number is not a formula
+    assert refused["E1"]["row"] == "1"
