@@ -170,6 +170,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         result = importer.import_extract(
             args.enrollments, args.placements, args.as_of, out, mappings=args.map,
             min_cell=args.min_cell, encoding=args.encoding, progress=False if args.quiet else None,
+            integer_dates=args.integer_dates,
         )
     except importer.UnusableInput as exc:
         print(f"error: {exc}\nNothing was imported; the extract in {out} is unchanged.", file=sys.stderr)
@@ -239,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="record this suppression threshold in the extract's manifest")
     imports.add_argument("--encoding", help="the CSV files' text encoding when detection is "
                          "not enough (e.g. latin-1, big5)")
+    imports.add_argument("--integer-dates", choices=("epoch-days", "excel-days"),
+                         help="what whole numbers in a Parquet date column count: days since "
+                              "1970-01-01 or Excel day numbers (refused unless stated)")
     imports.add_argument("--quiet", action="store_true", help="no progress bar")
     imports.set_defaults(handler=_cmd_import)
 
