@@ -74,29 +74,22 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     )
 
 
-def _prepare(path: Path) -> None:
-    """Materialise the app's per-version outcome table and catalogue now, so the first page
-    after a new extract does not wait for them (about 30 s at 10M enrollments)."""
-    started = dt.datetime.now()
-    try:
-        extract = open_extract(path)
-        metrics.extract_catalogue(connect(extract), extract)
-    except ExtractError as exc:
-        print(f"warning: the extract could not be prepared for the app: {exc.problem}", file=sys.stderr)
-        return
-    seconds = (dt.datetime.now() - started).total_seconds()
-    print(f"Prepared the outcome table for the app in {seconds:.1f} s", file=sys.stderr)
-
-
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from reemploy.importer import UnusableInput, publish_folder
     from reemploy.synthetic import generate_extract
 
     out = Path(args.out) if args.out else resolve_data_dir()
     started = dt.datetime.now()
-    generate_extract(out, args.enrollments, seed=args.seed, progress=not args.quiet)
+    try:
+        # Published like an import (issue 13): a later import over it swaps a symlink.
+        publish_folder(out, lambda folder: generate_extract(folder, args.enrollments, seed=args.seed,
+                                                            progress=not args.quiet))
+    except UnusableInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     seconds = (dt.datetime.now() - started).total_seconds()
-    print(f"Wrote {args.enrollments:,} enrollments to {out} in {seconds:.1f} s", file=sys.stderr)
-    _prepare(out)
+    print(f"Wrote {args.enrollments:,} enrollments to {out} in {seconds:.1f} s (with the outcome "
+          "table the app reads)", file=sys.stderr)
     return 0
 
 
@@ -183,7 +176,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
         traceback.print_exc()
         print(f"error: the import failed; the extract in {out} is unchanged.", file=sys.stderr)
         return importer.EXIT_UNUSABLE
-    _prepare(out)
     return result.exit_code
 
 

@@ -191,9 +191,16 @@ def open_extract(path: str | os.PathLike) -> Extract:
     if is_remote(str(path)):
         return _open_remote(str(path).rstrip("/"))
     root = Path(path).resolve()
+    if root.exists() and not root.is_dir():
+        raise ExtractError(f"{root} is a file, not an extract folder.",
+                           f"Point {DATA_ENV_VAR} (or --data) at the extract's folder.")
     if not root.is_dir():
         raise ExtractError(f"The extract folder {root} does not exist.")
-    manifest, as_of, raw = _read_as_of(root)
+    try:
+        manifest, as_of, raw = _read_as_of(root)
+    except PermissionError as exc:
+        raise ExtractError(f"The extract folder {root} cannot be read ({exc.strerror}).",
+                           "Give the app's user permission to read it, or choose another folder.") from exc
     files = {table: _table_files(root, table) for table in TABLES}
     for table, table_files in files.items():
         _check_schema(table, table_files)
@@ -201,7 +208,9 @@ def open_extract(path: str | os.PathLike) -> Extract:
     for table_files in files.values():
         for file in table_files:
             stat = os.stat(file)
-            digest.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+            # Relative to the extract, so the version stays the same when the folder is renamed
+            # into place: the import builds the derived table in its staging folder (issue 13).
+            digest.update(f"{os.path.relpath(file, root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return Extract(root, as_of, digest.hexdigest()[:16], manifest, files)
 
 

@@ -1395,6 +1395,7 @@ def import_extract(
         try:
             result = _build(sources, as_of, parsed_mappings, min_cell, encoding, progress, staging,
                             import_id, started, clock, out, integer_dates)
+            prepare_for_app(staging)
             stamp = started.strftime("%Y%m%dT%H%M%S")
             result.published = publish(staging, out, stamp, import_id)
         except duckdb.InterruptException:
@@ -1405,6 +1406,50 @@ def import_extract(
                 shutil.rmtree(staging, ignore_errors=True)
     _log_result(result, out, log)
     return result
+
+
+def prepare_for_app(staging: Path) -> None:
+    """Build the app's per-version outcome table and catalogue inside the staging folder, before
+    it is published: a disk that fills up then fails the import (the previous extract stays in
+    service), never the app after the switch (issue 13). The version does not depend on the
+    folder's name, so the app finds them after the rename."""
+    from reemploy import metrics
+    from reemploy.db import connect
+    from reemploy.extracts import ExtractError, open_extract
+
+    try:
+        extract = open_extract(staging)
+        metrics.extract_catalogue(connect(extract), extract)
+    except ExtractError as exc:
+        raise UnusableInput(f"the new extract could not be prepared for the app: {exc.problem}") from None
+    except OSError as exc:
+        raise UnusableInput(f"the new extract could not be prepared for the app in {staging.parent}: "
+                            f"{exc.strerror or exc}.") from None
+    _fsync_tree(staging)
+
+
+def publish_folder(out: str | os.PathLike, build: Callable[[Path], object]) -> Path:
+    """Make what `build(folder)` writes into an empty folder the extract at `out`, the way an
+    import does: under the lock, prepared for the app, then behind the symlink (see `publish`).
+    The generated sample goes this way too, so even the first import over it is a symlink swap
+    that open sessions survive (issue 13)."""
+    out = Path(out).expanduser().absolute()
+    _check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import_id = uuid.uuid4().hex
+    with _Lock(out):
+        _clean_leftovers(out)
+        if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
+            out.rmdir()  # an empty real folder: nothing to keep as a previous version
+        staging = out.parent / f"{out.name}.partial-{import_id[:8]}"
+        staging.mkdir()
+        try:
+            build(staging)
+            prepare_for_app(staging)
+            return publish(staging, out, _utc_now().strftime("%Y%m%dT%H%M%S"), import_id)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, import_id, started, clock, out,

@@ -81,9 +81,12 @@ def min_cell(extract: Extract | None = None) -> int:
 @st.cache_resource(show_spinner=False)
 def _ensure_sample(path: str) -> None:
     # cache_resource runs this once per folder even when several sessions start together.
+    from reemploy.importer import publish_folder
     from reemploy.synthetic import generate_extract
 
-    generate_extract(Path(path), SAMPLE_SIZE)
+    # Published like an import (a versioned folder behind a symlink), so the first import over
+    # the sample swaps a symlink that sessions reading the sample survive (issue 13).
+    publish_folder(path, lambda folder: generate_extract(folder, SAMPLE_SIZE))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -105,20 +108,36 @@ class Session:
 
     def load(self, metric: str, filters: Filters | None = None, **options) -> pd.DataFrame:
         """A cached metrics.<metric>(con, extract, filters, min_cell, **options) result."""
-        return _load(
-            metric,
-            self.extract.location,
-            self.extract.version,
-            filters or self.filters,
-            self.min_cell,
-            tuple(sorted(options.items())),
-        )
+        try:
+            return _load(
+                metric,
+                self.extract.location,
+                self.extract.version,
+                filters or self.filters,
+                self.min_cell,
+                tuple(sorted(options.items())),
+            )
+        except (duckdb.IOException, ExtractError, FileNotFoundError):
+            # An extract that was a real folder (a sample from before issue 13) is moved away
+            # by the first import while this run reads it: its files are gone from this path.
+            # Start the run again on the extract now in place instead of failing the page.
+            if extract_replaced(self.extract):
+                st.rerun()
+            raise
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
 def _load(metric, path, version, filters, cell, options) -> pd.DataFrame:
     con = _connection(path, version)
     return getattr(metrics, metric)(con, open_extract_cached(path, version), filters, cell, **dict(options))
+
+
+def extract_replaced(extract: Extract) -> bool:
+    """True when the data folder now holds another version than `extract`."""
+    try:
+        return open_extract(resolve_data_dir()).version != extract.version
+    except ExtractError:
+        return False
 
 
 def clear_query_cache() -> None:
@@ -295,7 +314,7 @@ def page_header(title: str, question: str, session: Session) -> None:
     st.markdown(question)
     st.caption(
         f"Data as of {session.extract.as_of.isoformat()} · "
-        f"{fmt.markdown_text(session.filters.describe())} · "
+        f"{session.filters.describe(fmt.markdown_text)} · "
         f"rates and medians with fewer than {session.min_cell} people are suppressed."
     )
 
