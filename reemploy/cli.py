@@ -93,10 +93,29 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def unknown_filter_values(con, extract, filters: Filters) -> list[str]:
+    """What a --district or --sector names that the extract does not hold, as error lines: a
+    misspelt name would otherwise match nothing and print nothing, with exit status 0."""
+    catalogue = metrics.extract_catalogue(con, extract)["catalogue"]
+    problems = []
+    for option, attr in (("--district", "districts"), ("--sector", "sectors")):
+        known = list(catalogue[attr])
+        for value in getattr(filters, attr):
+            if value not in known:
+                shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+                problems.append(f"error: {option} {value!r} is not in the extract; it has: {shown}")
+    return problems
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     extract = open_extract(resolve_data_dir(args.data))
     filters = filters_from_args(args)
-    document = metrics.summary(connect(extract), extract, filters, min_cell=_min_cell(args, extract))
+    con = connect(extract)
+    problems = unknown_filter_values(con, extract, filters)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    document = metrics.summary(con, extract, filters, min_cell=_min_cell(args, extract))
     if args.format == "json":
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -122,6 +141,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise SystemExit(f"error: --out must end in .html or .pdf, not {out.name!r}")
+    # Checked before the pack is built (seconds to minutes), not when it is written.
+    if out.is_dir():
+        print(f"error: --out {out} is a folder; name the file to write, e.g. {out / 'pack.html'}",
+              file=sys.stderr)
+        return 2
+    folder = out.absolute().parent
+    if not folder.is_dir():
+        print(f"error: --out {out}: the folder {folder} does not exist; create it first",
+              file=sys.stderr)
+        return 2
+    if not os.access(folder, os.W_OK):
+        print(f"error: --out {out}: the folder {folder} is not writable", file=sys.stderr)
+        return 2
     if out.suffix.lower() == ".pdf" and not export.images_available():
         print(f"error: {export.IMAGES_UNAVAILABLE}\nThe HTML pack needs no browser: --out FILE.html",
               file=sys.stderr)
@@ -129,6 +161,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     extract = open_extract(resolve_data_dir(args.data))
     filters = filters_from_args(args)
     con = connect(extract)
+    problems = unknown_filter_values(con, extract, filters)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     min_cell = _min_cell(args, extract)
 
     def load(metric: str, for_filters: Filters, **options):

@@ -27,6 +27,7 @@ from reemploy.extracts import (
     Extract,
     ExtractError,
     is_empty,
+    is_remote,
     open_extract,
     recorded_min_cell,
     resolve_data_dir,
@@ -161,9 +162,23 @@ def load_extract() -> Extract:
     when the extract is missing or broken."""
     path = resolve_data_dir()
     try:
-        if is_empty(path) and (path == DEFAULT_DATA_DIR or path.exists()):
+        try:
+            empty = is_empty(path)
+        except OSError as exc:  # an unreadable folder
+            raise ExtractError(f"The extract folder {path} cannot be read ({exc.strerror}).",
+                               "Give the app's user permission to read it, or choose another "
+                               "folder.") from exc
+        # Only the default folder is filled with the sample: a folder named by REEMPLOY_DATA may
+        # be a home folder or an unmounted mount point, and must not get 200,000 rows (issue 13).
+        if empty and path == DEFAULT_DATA_DIR:
             with st.spinner(f"First start: generating the sample extract ({SAMPLE_SIZE:,} enrollments)…"):
                 _ensure_sample(str(path))
+        elif empty and not is_remote(str(path)) and not (Path(path).exists() and not Path(path).is_dir()):
+            raise ExtractError(
+                f"There is no extract in {path}.",
+                "Import one with `python -m reemploy import --enrollments FILE --placements FILE "
+                f"--as-of YYYY-MM-DD --out {path}`, or unset REEMPLOY_DATA to use the sample in "
+                "data/extracts/. (Only that default folder is filled with the sample by itself.)")
         extract = open_extract(path)
         # Connecting reads every row once (db.connect), so a file damaged inside fails here,
         # with this page, rather than in the first query a page runs. Cached: once per version.
@@ -171,7 +186,10 @@ def load_extract() -> Extract:
             raise ExtractError(f"The extract in {extract.location} holds no enrollments: there is "
                                "nothing to count.")
         return extract
-    except ExtractError as exc:
+    except (ExtractError, OSError) as exc:
+        if not isinstance(exc, ExtractError):
+            exc = ExtractError(f"The extract in {path} cannot be read ({exc.strerror or exc}).",
+                               "Check that the folder is there and readable, then reload the page.")
         st.error(f"**The extract cannot be used.** {exc.problem}", icon=":material/error:")
         st.markdown(f"**How to fix it:** {exc.fix}")
         st.caption(f"Extract folder: `{path}` (set it with the environment variable REEMPLOY_DATA).")

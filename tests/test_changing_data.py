@@ -281,3 +281,57 @@ def test_a_run_that_finds_its_real_folder_extract_moved_away_starts_again_on_the
     at.run()
     assert not at.exception
     assert shown_as_of(at) == {NEW_AS_OF.isoformat()}
+
+
+def test_streamlit_never_shows_a_traceback_to_users():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_a_data_folder_with_other_files_is_never_filled_with_the_sample(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("mine")
+    at = session(home, monkeypatch)
+    assert not at.exception
+    assert [p.name for p in home.iterdir()] == ["notes.txt"]
+    assert not list(tmp_path.glob("home.*"))
+    assert "There is no extract in" in at.error[0].value
+    assert "python -m reemploy import" in " ".join(m.value for m in at.markdown)
+
+
+def test_an_empty_or_missing_folder_named_by_reemploy_data_is_not_filled_either(tmp_path, monkeypatch):
+    for folder in (tmp_path / "mount", tmp_path / "missing"):
+        if folder.name == "mount":
+            folder.mkdir()
+        at = session(folder, monkeypatch)
+        assert not at.exception and "There is no extract in" in at.error[0].value
+        assert not list(tmp_path.glob(f"{folder.name}.*"))
+        assert folder.name != "mount" or not any(folder.iterdir())
+
+
+def test_a_file_where_the_data_folder_should_be_gets_a_clear_page(tmp_path, monkeypatch):
+    file = tmp_path / "extract"
+    file.write_text("not a folder")
+    at = session(file, monkeypatch)
+    assert not at.exception
+    assert "is a file, not an extract folder" in at.error[0].value
+    assert file.read_text() == "not a folder"
+
+
+def test_an_unreadable_data_folder_gets_a_clear_page(tmp_path, monkeypatch):
+    # Tests run as root here, so permissions cannot make it unreadable: the OS error is forced.
+    from reemploy import extracts
+
+    folder = tmp_path / "extract"
+    write_extract(folder, TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF)
+
+    def denied(root):
+        raise PermissionError(13, "Permission denied", str(root / "manifest.json"))
+
+    monkeypatch.setattr(extracts, "_read_as_of", denied)
+    at = session(folder, monkeypatch)
+    assert not at.exception
+    assert "cannot be read (Permission denied)" in at.error[0].value
