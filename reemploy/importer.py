@@ -1280,7 +1280,15 @@ class _Lock:
     def __enter__(self):
         import fcntl
 
-        self.handle = self.path.open("a")
+        try:
+            # O_NOFOLLOW: a symlink planted at the lock's name is refused, not followed (issue 13).
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnusableInput(f"{self.path} is a symlink; the import lock must be a plain "
+                                    "file. Remove the symlink and try again.") from None
+            raise UnusableInput(f"{self.path}: cannot create the import lock ({exc.strerror}).") from None
+        self.handle = os.fdopen(fd, "a")
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -1300,6 +1308,56 @@ def _clean_leftovers(out: Path) -> None:
     for path in out.parent.glob(f"{out.name}.link-*"):
         if path.is_symlink():
             path.unlink()
+    from reemploy.db import remove_stale_partials
+
+    # Half-written derived files of app processes that were killed (their pid is gone).
+    for version in [*version_folders(out), out]:
+        derived = version / ".derived"
+        if derived.is_dir() and not derived.is_symlink():
+            for folder in [derived, *(p for p in derived.iterdir() if p.is_dir() and not p.is_symlink())]:
+                remove_stale_partials(folder)
+
+
+def clean_leftovers_if_idle(out: str | os.PathLike) -> bool:
+    """Remove what killed imports and builds left beside and in the extract at `out`, unless an
+    import is running now (it holds the lock); the app calls this once per folder when it starts,
+    so leftovers do not wait for the next import (issue 13). True when it cleaned."""
+    out = Path(out).expanduser().absolute()
+    if not out.parent.is_dir():
+        return False
+    try:
+        with _Lock(out):
+            _clean_leftovers(out)
+    except UnusableInput:
+        return False
+    return True
+
+
+def _check_inputs(sources: dict, out: Path) -> None:
+    """Refuse input files kept inside the extract or its versions: publishing moves the folder
+    they are in and a later import deletes it (issue 13)."""
+    kept = [out.resolve(), *(p.resolve() for p in version_folders(out))] if out.exists() else []
+    kept += [p.resolve() for p in out.parent.glob(f"{out.name}.*") if p.is_dir()] if out.parent.is_dir() else []
+    for source in sources.values():
+        real = source.path.resolve()
+        for folder in kept:
+            if real.is_relative_to(folder):
+                raise UnusableInput(
+                    f"{source.path} is inside the extract folder {folder}, which this import "
+                    "replaces and a later import deletes. Keep input files elsewhere (move it out "
+                    "first).")
+
+
+def _previous_geojson(out: Path) -> Path | None:
+    """The boundaries the app has now, to carry into the new extract; a symlink is refused, not
+    followed: its target (any file) would be copied into the extract (issue 13)."""
+    current = out / GEOJSON
+    if current.is_symlink():
+        raise UnusableInput(
+            f"{current} is a symlink (to {os.readlink(current)}); boundaries are copied into "
+            "every new extract, so it must be the file itself. Replace the link with a copy of "
+            "the file and import again.")
+    return current if current.is_file() else None
 
 
 def _check_target(out: Path) -> None:
@@ -1387,6 +1445,8 @@ def import_extract(
         sizes = [s.path.stat().st_size for s in sources.values() if s.path.is_file()]
         progress = sys.stderr.isatty() and sum(sizes) >= PROGRESS_MIN_BYTES
     _check_target(out)
+    _check_inputs(sources, out)
+    _previous_geojson(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with _Lock(out):
         _clean_leftovers(out)
@@ -1495,10 +1555,10 @@ def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, impo
     shutil.rmtree(work)
     if not any((staging / REJECTED_DIR).iterdir()):
         (staging / REJECTED_DIR).rmdir()
-    current_geojson = out / GEOJSON
-    if current_geojson.is_file():
+    current_geojson = _previous_geojson(out)
+    if current_geojson is not None:
         # Boundaries are not part of an import; keep the ones the app already had.
-        shutil.copy2(current_geojson, staging / GEOJSON)
+        shutil.copy2(current_geojson, staging / GEOJSON, follow_symlinks=False)
 
     exit_code = EXIT_REJECTED if any(t.rejected for t in tables.values()) else EXIT_OK
     finished = _utc_now()

@@ -90,6 +90,14 @@ def _ensure_sample(path: str) -> None:
     publish_folder(path, lambda folder: generate_extract(folder, SAMPLE_SIZE))
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _clean_leftovers(path: str) -> None:
+    # Once per folder and process: what killed imports and builds left there (issue 13).
+    from reemploy.importer import clean_leftovers_if_idle
+
+    clean_leftovers_if_idle(path)
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
     return connect(open_extract(path))
@@ -170,12 +178,15 @@ def load_extract() -> Extract:
                                "folder.") from exc
         # Only the default folder is filled with the sample: a folder named by REEMPLOY_DATA may
         # be a home folder or an unmounted mount point, and must not get 200,000 rows (issue 13).
+        if not is_remote(str(path)) and not empty:
+            _clean_leftovers(str(path))
         if empty and path == DEFAULT_DATA_DIR:
             with st.spinner(f"First start: generating the sample extract ({SAMPLE_SIZE:,} enrollments)…"):
                 _ensure_sample(str(path))
         elif empty and not is_remote(str(path)) and not (Path(path).exists() and not Path(path).is_dir()):
             raise ExtractError(
-                f"There is no extract in {path}.",
+                f"There is no extract in {path}." if Path(path).exists() else
+                f"The extract folder {path} does not exist.",
                 "Import one with `python -m reemploy import --enrollments FILE --placements FILE "
                 f"--as-of YYYY-MM-DD --out {path}`, or unset REEMPLOY_DATA to use the sample in "
                 "data/extracts/. (Only that default folder is filled with the sample by itself.)")

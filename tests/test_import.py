@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -774,3 +775,60 @@ def test_a_crlf_file_with_line_breaks_inside_quoted_values_still_imports(inputs,
     assert run_import(path, write_csv(inputs / "p.csv", PLACEMENTS), out) == 0
     names = {r["enrollment_id"]: r["program_name"] for r in read_table(out, "enrollments")}
     assert names["E1"] == "Computer\noperation"
+
+
+def test_input_files_inside_the_extract_folder_are_refused_and_kept(inputs, previous, capsys):
+    # Issue 13: publishing moved them away with the old version and a later import deleted them.
+    out, _ = previous
+    inside = out.resolve() / "new_enrollments.csv"
+    write_csv(inside, ENROLLMENTS)
+    digest = tree_digest(out)
+    capsys.readouterr()
+    assert run_import(inside, inputs / "ok_p.csv", out) == 2
+    assert "is inside the extract folder" in capsys.readouterr().err
+    assert tree_digest(out) == digest and inside.is_file()
+
+
+def test_a_symlink_at_the_lock_file_is_refused_not_followed(inputs, previous, tmp_path, capsys):
+    out, _ = previous
+    target = tmp_path / "elsewhere.txt"
+    lock = out.parent / f"{out.name}.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(target)
+    capsys.readouterr()
+    assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out) == 2
+    assert "is a symlink" in capsys.readouterr().err
+    assert not target.exists()
+    assert_unchanged(previous)
+
+
+def test_a_symlinked_districts_geojson_is_refused_not_copied_into_the_extract(inputs, previous, tmp_path,
+                                                                             capsys):
+    out, _ = previous
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not boundaries")
+    (out / "districts.geojson").symlink_to(secret)
+    digest = tree_digest(out)
+    capsys.readouterr()
+    assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out) == 2
+    assert "districts.geojson is a symlink" in capsys.readouterr().err
+    assert tree_digest(out) == digest
+    assert not [p for p in out.parent.rglob("districts.geojson") if p.read_text() == "not boundaries"
+                and not p.is_symlink()]
+
+
+def test_leftovers_of_killed_imports_and_builds_are_removed_when_no_import_runs(previous):
+    out, _ = previous
+    partial = out.parent / f"{out.name}.partial-deadbeef"
+    (partial / ".work").mkdir(parents=True)
+    (partial / ".work" / "e.utf8.csv").write_text("half")
+    derived = out.resolve() / ".derived" / open_extract(out).version
+    dead = derived / ".enrollment_outcomes-x.parquet.999999999.1.tmp"  # no such process
+    alive = derived / f".enrollment_outcomes-x.parquet.{os.getpid()}.1.tmp"
+    dead.write_text("half")
+    alive.write_text("being written")
+    with importer._Lock(out):  # an import is running: nothing is touched
+        assert importer.clean_leftovers_if_idle(out) is False
+    assert partial.is_dir() and dead.is_file()
+    assert importer.clean_leftovers_if_idle(out) is True
+    assert not partial.exists() and not dead.exists() and alive.is_file()
