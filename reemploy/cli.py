@@ -11,10 +11,17 @@ import sys
 import traceback
 from pathlib import Path
 
-from reemploy import metrics
+from reemploy import disclosure, metrics
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.db import connect
-from reemploy.extracts import REPO_ROOT, ExtractError, open_extract, recorded_min_cell, resolve_data_dir
+from reemploy.extracts import (
+    REPO_ROOT,
+    ExtractError,
+    effective_min_cell,
+    open_extract,
+    operator_min_cell,
+    resolve_data_dir,
+)
 from reemploy.filters import Filters
 
 
@@ -51,12 +58,13 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
                         help="enrolled on or before this date")
     parser.add_argument("--min-cell", type=_positive, default=None,
                         help="suppress rates and medians whose denominator is below this (default: "
-                             "the threshold recorded at import, else 10)")
+                             "$REEMPLOY_MIN_CELL, else 10; a higher threshold recorded at import wins)")
 
 
 def _min_cell(args: argparse.Namespace, extract) -> int:
-    # --min-cell, else the threshold recorded when the extract was imported, else 10.
-    return args.min_cell or recorded_min_cell(extract) or metrics.DEFAULT_MIN_CELL
+    # The operator's threshold (--min-cell, else $REEMPLOY_MIN_CELL, else 10), raised, never
+    # lowered, by the one recorded at import: the manifest is data (issue 13).
+    return effective_min_cell(extract, args.min_cell)
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
@@ -115,7 +123,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
-    document = metrics.summary(con, extract, filters, min_cell=_min_cell(args, extract))
+    min_cell = _min_cell(args, extract)
+    reason = disclosure.withheld_view(con, extract, filters, min_cell)
+    if reason:
+        print(f"error: these figures are withheld: {reason} (data/README.md, Threat model). "
+              "Widen the filters.", file=sys.stderr)
+        return 2
+    document = metrics.summary(con, extract, filters, min_cell=min_cell)
     if args.format == "json":
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -166,6 +180,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print("\n".join(problems), file=sys.stderr)
         return 2
     min_cell = _min_cell(args, extract)
+    for view in pack.views_of(filters, extract.as_of):
+        reason = disclosure.withheld_view(con, extract, view, min_cell)
+        if reason:
+            print(f"error: the pack is withheld: for {view.describe()}, {reason} (data/README.md, "
+                  "Threat model). Widen the filters.", file=sys.stderr)
+            return 2
 
     def load(metric: str, for_filters: Filters, **options):
         return getattr(metrics, metric)(con, extract, for_filters, min_cell, **options)
@@ -195,6 +215,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from reemploy import importer
 
     out = Path(args.out) if args.out else resolve_data_dir()
+    floor = operator_min_cell()
+    if args.min_cell is not None and args.min_cell < floor:
+        print(f"error: --min-cell {args.min_cell} is below the operator's threshold {floor} "
+              "($REEMPLOY_MIN_CELL, default 10); an extract can raise the threshold, never lower it. "
+              f"Nothing was imported; the extract in {out} is unchanged.", file=sys.stderr)
+        return importer.EXIT_UNUSABLE
     try:
         result = importer.import_extract(
             args.enrollments, args.placements, args.as_of, out, mappings=args.map,
@@ -265,7 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rename a source column (repeatable; prefix the source with "
                               "'enrollments.' or 'placements.' to limit it to one file)")
     imports.add_argument("--min-cell", type=_positive, metavar="K",
-                         help="record this suppression threshold in the extract's manifest")
+                         help="record this suppression threshold in the extract's manifest; it can "
+                              "raise the operator's threshold ($REEMPLOY_MIN_CELL, default 10), "
+                              "never lower it")
     imports.add_argument("--encoding", help="the CSV files' text encoding when detection is "
                          "not enough (e.g. latin-1, big5)")
     imports.add_argument("--integer-dates", choices=("epoch-days", "excel-days"),

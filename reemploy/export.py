@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from reemploy.disclosure import REASON_DIFFERENCING as DIFFERENCING
 from reemploy.filters import Filters
 from reemploy.metrics import UNRELIABLE_BELOW
 
@@ -110,6 +111,7 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
     measures = measures_in(out)
     suppressed_by_row: list[list[str]] = [[] for _ in range(len(out))]
     complementary_by_row: list[list[str]] = [[] for _ in range(len(out))]
+    differencing_by_row: list[list[str]] = [[] for _ in range(len(out))]
     unreliable_by_row: list[list[str]] = [[] for _ in range(len(out))]
     for measure in measures:
         hidden = _flag(out, f"{measure}_suppressed")
@@ -118,18 +120,24 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
                 out[column] = _blanked(out[column], hidden)
         shaky = _flag(out, f"{measure}_unreliable") & ~hidden
         # stats.complementary_suppress hides cells of any size that would give a small one away.
-        beside = hidden & (out[f"{measure}_suppressed_reason"].astype(str).to_numpy() == "complementary"
-                           if f"{measure}_suppressed_reason" in out.columns else False)
-        for row in np.flatnonzero(hidden & ~beside):
+        reason = (out[f"{measure}_suppressed_reason"].astype(str).to_numpy()
+                  if f"{measure}_suppressed_reason" in out.columns else np.full(len(out), ""))
+        beside = hidden & (reason == "complementary")
+        # reemploy.disclosure: another view minus this cell would be a small group (issue 13).
+        across = hidden & (reason == DIFFERENCING)
+        for row in np.flatnonzero(hidden & ~beside & ~across):
             suppressed_by_row[row].append(measure)
+        for row in np.flatnonzero(across):
+            differencing_by_row[row].append(measure)
         for row in np.flatnonzero(beside):
             complementary_by_row[row].append(measure)
         for row in np.flatnonzero(shaky):
             unreliable_by_row[row].append(measure)
     named = len(measures) > 1
     out[NOTE_COLUMN] = [
-        _note(hidden, beside, shaky, named, min_cell, unreliable_below)
-        for hidden, beside, shaky in zip(suppressed_by_row, complementary_by_row, unreliable_by_row)
+        _note(hidden, beside, shaky, named, min_cell, unreliable_below, across)
+        for hidden, beside, shaky, across in zip(suppressed_by_row, complementary_by_row,
+                                                 unreliable_by_row, differencing_by_row)
     ]
     flags = [c for c in out.columns if str(c).endswith(FLAG_SUFFIXES)]
     return out.drop(columns=flags)
@@ -151,7 +159,7 @@ def _blanked(column: pd.Series, hidden: np.ndarray) -> pd.Series:
 
 
 def _note(hidden: list[str], beside: list[str], shaky: list[str], named: bool, min_cell: int,
-          unreliable_below: int) -> str:
+          unreliable_below: int, across: list[str] = ()) -> str:
     parts = []
     if hidden:
         which = f" ({', '.join(hidden)})" if named else ""
@@ -159,6 +167,10 @@ def _note(hidden: list[str], beside: list[str], shaky: list[str], named: bool, m
     if beside:
         which = f" ({', '.join(beside)})" if named else ""
         parts.append(f"suppressed: would give a smaller group away through the total{which}")
+    if across:
+        which = f" ({', '.join(across)})" if named else ""
+        parts.append(f"suppressed: another view minus this cell would give a group of fewer than "
+                     f"{min_cell} people away{which}")
     if shaky:
         which = f" ({', '.join(shaky)})" if named else ""
         parts.append(f"unreliable: fewer than {unreliable_below} people{which}")

@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from reemploy import stats
+from reemploy import disclosure, stats
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, EMPLOYER_TYPES, GENDERS, PROGRAM_TYPES
 from reemploy.db import derived_dir, load_sql, query_params, run_query
 from reemploy.extracts import Extract
@@ -126,7 +126,7 @@ HEADLINE_NUMERATORS = {
 
 
 def suppress_breakdown(df: pd.DataFrame, rates: dict[str, str], min_cell: int,
-                       groups: tuple[str, ...] = ("program_type",)) -> pd.DataFrame:
+                       groups: tuple[str, ...] = ("program_type",), withheld=None) -> pd.DataFrame:
     """stats.suppress for a breakdown whose cells add up to a total shown elsewhere (a
     programme's districts, quarters or age bands to its headline figure), then
     stats.complementary_suppress per group of `groups` for each rate in `rates` (measure ->
@@ -135,6 +135,12 @@ def suppress_breakdown(df: pd.DataFrame, rates: dict[str, str], min_cell: int,
     numerators = {measure: df[successes].to_numpy() for measure, successes in rates.items()}
     governed = {measure: [successes] for measure, successes in rates.items()}
     df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW, extra=governed)
+    if withheld is not None and withheld.any():
+        # Cells another view would give away by subtraction (disclosure.withheld_cells), hidden
+        # before the complementary step so that it covers them too (issue 13).
+        for measure, successes in rates.items():
+            df = stats.suppress_cells(df, measure, withheld, reason=disclosure.REASON_DIFFERENCING,
+                                      blank=[successes])
     for measure, successes in rates.items():
         df = stats.complementary_suppress(df, groups, measure, min_cell,
                                           successes=numerators[measure], blank=[successes])
@@ -847,10 +853,13 @@ def outcomes_by_district(
     df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
     df["median_days_to_placement"] = df["median_days_to_placement"].astype("float64")
     df = order_programs(df).sort_values("district", kind="stable").reset_index(drop=True)
-    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell)
+    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell,
+                              withheld=disclosure.withheld_cells(con, extract, filters, min_cell,
+                                                                 "district", df))
 
 
-def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int) -> pd.DataFrame:
+def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int,
+                      withheld=None) -> pd.DataFrame:
     """Skills and mindset placement within 180 days per value of `dimension` (Wilson) and the gap
     skills minus mindset (Newcombe). `gap_n` is the smaller side's denominator, so the gap is
     suppressed whenever either side is."""
@@ -889,8 +898,9 @@ def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int) -> pd
     # Hide what the long table of the same counts (outcomes_by_district) hides, complementary
     # cells included, and every gap with a hidden side: the gap and one side give the other.
     long = order_programs(add_rate(counts.copy(), "placement_rate_180d", "placed_180d_count"))
-    long = suppress_breakdown(long.sort_values(dimension, kind="stable").reset_index(drop=True),
-                              {"placement_rate_180d": "placed_180d_count"}, min_cell)
+    long = long.sort_values(dimension, kind="stable").reset_index(drop=True)
+    long = suppress_breakdown(long, {"placement_rate_180d": "placed_180d_count"}, min_cell,
+                              withheld=None if withheld is None else withheld(long))
     hidden = long[long["placement_rate_180d_suppressed"]]
     any_side = np.zeros(len(df), dtype=bool)
     for program in COMPARED_PROGRAMS:
@@ -912,7 +922,8 @@ def placement_gap_by_district(
     within the district, not an effect; the gap is suppressed when either side is (complementary
     cells included, as in outcomes_by_district)."""
     counts = _query(con, extract, filters, "placement_rate_by_district")
-    return _placement_gap_by(counts, "district", min_cell)
+    return _placement_gap_by(counts, "district", min_cell, withheld=lambda long: disclosure.withheld_cells(
+        con, extract, filters, min_cell, "district", long))
 
 
 def placement_rate_by_prior_sector(
@@ -927,7 +938,9 @@ def placement_rate_by_prior_sector(
     df = _query(con, extract, filters, "placement_rate_by_prior_sector")
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = order_programs(df).sort_values("prior_sector", kind="stable").reset_index(drop=True)
-    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell)
+    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell,
+                              withheld=disclosure.withheld_cells(con, extract, filters, min_cell,
+                                                                 "prior_sector", df))
 
 
 def fold_small_flows(paths: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, int]:

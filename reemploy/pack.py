@@ -162,6 +162,16 @@ def comparison_periods(filters: Filters, as_of: dt.date) -> tuple[Filters, Filte
     return current, previous, note
 
 
+def views_of(filters: Filters, as_of: dt.date, key_charts: list[KeyChart] | None = None) -> list[Filters]:
+    """Every filter set whose figures the pack prints (the view, each chart's view across its
+    dimension, the period and the previous one): each must pass reemploy.disclosure."""
+    period, previous_period, _ = comparison_periods(filters, as_of)
+    views = [filters, period, previous_period]
+    for entry in KEY_CHARTS if key_charts is None else key_charts:
+        views.append(replace(filters, **{entry.across: ()}) if entry.across else filters)
+    return list(dict.fromkeys(views))
+
+
 def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
                url: str | None = None, key_charts: list[KeyChart] | None = None) -> Pack:
     """Compute the pack. `load(metric, filters, **options)` returns metrics.<metric> for those

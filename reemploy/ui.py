@@ -23,19 +23,19 @@ from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPE
 from reemploy.charts import level_label, program_color, program_label
 from reemploy.db import connect
 from reemploy.extracts import (
+    MIN_CELL_ENV_VAR,
     DEFAULT_DATA_DIR,
     Extract,
     ExtractError,
     is_empty,
     is_remote,
     open_extract,
-    recorded_min_cell,
+    effective_min_cell,
     resolve_data_dir,
 )
 from reemploy.filters import DATE_KEYS, URL_KEYS, Filters, filter_options_from, parse_query_params
 
 SAMPLE_SIZE = 200_000
-MIN_CELL_ENV_VAR = "REEMPLOY_MIN_CELL"
 SESSION_STATE_KEY = "_reemploy_session"
 
 # Page files and their labels. The pages/ folder makes Streamlit run in its pages-directory
@@ -71,12 +71,9 @@ WIDGET_LABELS = {
 
 
 def min_cell(extract: Extract | None = None) -> int:
-    """The suppression threshold: $REEMPLOY_MIN_CELL, else the one recorded at import, else 10."""
-    fallback = (recorded_min_cell(extract) if extract else None) or metrics.DEFAULT_MIN_CELL
-    try:
-        return max(1, int(os.environ.get(MIN_CELL_ENV_VAR, fallback)))
-    except ValueError:
-        return fallback
+    """The suppression threshold: $REEMPLOY_MIN_CELL (default 10), raised, never lowered, by the
+    one recorded at import (extracts.effective_min_cell)."""
+    return effective_min_cell(extract)
 
 
 @st.cache_resource(show_spinner=False)
@@ -357,9 +354,36 @@ def no_records() -> None:
 
 def require_records(session: Session) -> None:
     """Stop the page with a notice when nothing matches the filters (a count: the page's own
-    figures are not computed for a page that will not show them)."""
+    figures are not computed for a page that will not show them), or when the view is withheld
+    because another view minus this one would give a small group away (reemploy.disclosure)."""
     if session.load("enrollment_counts").empty:
         no_records()
+    reason = withheld_view(session, session.filters)
+    if reason:
+        withheld_notice(reason, session.min_cell)
+
+
+@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
+def _withheld(path: str, version: str, filters: Filters, cell: int) -> str | None:
+    from reemploy import disclosure
+
+    return disclosure.withheld_view(_connection(path, version), open_extract_cached(path, version),
+                                    filters, cell)
+
+
+def withheld_view(session: Session, filters: Filters) -> str | None:
+    """Why the view under `filters` is withheld (reemploy.disclosure), or None."""
+    return _withheld(session.extract.location, session.extract.version, filters, session.min_cell)
+
+
+def withheld_notice(reason: str, cell: int) -> None:
+    """The page's answer for a withheld view: say why and what to do, and stop drawing."""
+    st.warning(
+        "**This view is withheld.** Its figures could be subtracted from another view to give "
+        f"away a group of fewer than {cell} people: {fmt.markdown_text(reason)}. Widen the "
+        "filters (fewer, or broader, selections), or clear them.",
+        icon=":material/shield:")
+    st.stop()
 
 
 def show_chart(fig, data: pd.DataFrame, name: str, key: str, how_to_read: str,
@@ -632,7 +656,12 @@ def dashboard_base_url() -> str:
 
 
 def meeting_pack(session: Session) -> pack.Pack:
-    """The meeting pack for this session's filters, from the cached metrics."""
+    """The meeting pack for this session's filters, from the cached metrics; a pack any of whose
+    views is withheld (reemploy.disclosure) is not built: the page says why and stops."""
+    for view in pack.views_of(session.filters, session.extract.as_of):
+        reason = withheld_view(session, view)
+        if reason:
+            withheld_notice(reason, session.min_cell)
     return pack.build_pack(session.load, session.extract.as_of, session.filters, session.min_cell,
                            url=pack.view_url(session.filters, dashboard_base_url()))
 

@@ -516,11 +516,11 @@ def test_each_import_gets_a_new_version_and_only_the_previous_one_is_kept(inputs
     out, first = previous
     versions = []
     for as_of in ("2002-12-31", "2003-06-30", "2003-12-31"):
-        assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out, "--min-cell", "5", as_of=as_of) == 0
+        assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out, "--min-cell", "15", as_of=as_of) == 0
         extract = open_extract(out)
         versions.append(extract.version)
         assert extract.as_of.isoformat() == as_of
-        assert extract.manifest["min_cell"] == 5
+        assert extract.manifest["min_cell"] == 15
     assert len(set(versions)) == 3  # even the same files and as_of give a new version
     kept = importer.version_folders(out)
     assert len(kept) == 2 and out.resolve() in kept
@@ -595,24 +595,38 @@ def test_an_open_extract_keeps_reading_its_version_after_the_next_import(inputs,
     assert pq.read_metadata(after.files["placements"][0]).num_rows == 1
 
 
-def test_the_recorded_min_cell_is_used_unless_overridden(inputs, tmp_path, capsys, monkeypatch):
+def test_a_recorded_min_cell_raises_the_operators_threshold_and_never_lowers_it(inputs, tmp_path, capsys,
+                                                                              monkeypatch):
+    # Issue 13: `import --min-cell 1` wrote a threshold that lowered suppression for every user.
     from reemploy import ui
 
+    monkeypatch.delenv("REEMPLOY_MIN_CELL", raising=False)
     out = tmp_path / "extract"
-    assert run_import(write_csv(inputs / "e.csv", ENROLLMENTS), write_csv(inputs / "p.csv", PLACEMENTS),
-                      out, "--min-cell", "3") == 0
+    e, p = write_csv(inputs / "e.csv", ENROLLMENTS), write_csv(inputs / "p.csv", PLACEMENTS)
+    capsys.readouterr()
+    assert run_import(e, p, out, "--min-cell", "1") == 2
+    assert "below the operator's threshold 10" in capsys.readouterr().err and not out.exists()
+    assert run_import(e, p, out, "--min-cell", "25") == 0
 
     def threshold(*options) -> int:
         capsys.readouterr()
         assert cli.main(["summary", "--data", str(out), *options]) == 0
         return json.loads(capsys.readouterr().out)["suppression_threshold"]
 
-    assert threshold() == 3
-    assert threshold("--min-cell", "20") == 20
-    monkeypatch.delenv("REEMPLOY_MIN_CELL", raising=False)
-    assert ui.min_cell(open_extract(out)) == 3
-    monkeypatch.setenv("REEMPLOY_MIN_CELL", "7")
-    assert ui.min_cell(open_extract(out)) == 7
+    assert threshold() == 25
+    assert threshold("--min-cell", "40") == 40
+    assert threshold("--min-cell", "3") == 25  # the recorded one is higher: it stays
+    assert ui.min_cell(open_extract(out)) == 25
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", "30")
+    assert ui.min_cell(open_extract(out)) == 30
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", "2")  # the operator may lower their own setting ...
+    assert ui.min_cell(open_extract(out)) == 25  # ... but not below what the extract asks for
+    # A manifest written by hand with a lower threshold cannot lower it either.
+    manifest = out / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "min_cell": 1}))
+    monkeypatch.delenv("REEMPLOY_MIN_CELL")
+    assert ui.min_cell(open_extract(out)) == 10
+    assert threshold() == 10
 
 
 def test_rejected_rows_file_writes_formula_like_values_as_text(inputs, tmp_path):
