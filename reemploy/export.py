@@ -112,6 +112,7 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
     suppressed_by_row: list[list[str]] = [[] for _ in range(len(out))]
     complementary_by_row: list[list[str]] = [[] for _ in range(len(out))]
     differencing_by_row: list[list[str]] = [[] for _ in range(len(out))]
+    extreme_by_row: list[list[str]] = [[] for _ in range(len(out))]
     unreliable_by_row: list[list[str]] = [[] for _ in range(len(out))]
     for measure in measures:
         hidden = _flag(out, f"{measure}_suppressed")
@@ -125,8 +126,11 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
         beside = hidden & (reason == "complementary")
         # reemploy.disclosure: another view minus this cell would be a small group (issue 13).
         across = hidden & (reason == DIFFERENCING)
-        for row in np.flatnonzero(hidden & ~beside & ~across):
+        everyone = hidden & (reason == "extreme")
+        for row in np.flatnonzero(hidden & ~beside & ~across & ~everyone):
             suppressed_by_row[row].append(measure)
+        for row in np.flatnonzero(everyone):
+            extreme_by_row[row].append(measure)
         for row in np.flatnonzero(across):
             differencing_by_row[row].append(measure)
         for row in np.flatnonzero(beside):
@@ -135,9 +139,10 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
             unreliable_by_row[row].append(measure)
     named = len(measures) > 1
     out[NOTE_COLUMN] = [
-        _note(hidden, beside, shaky, named, min_cell, unreliable_below, across)
-        for hidden, beside, shaky, across in zip(suppressed_by_row, complementary_by_row,
-                                                 unreliable_by_row, differencing_by_row)
+        _note(hidden, beside, shaky, named, min_cell, unreliable_below, across, everyone)
+        for hidden, beside, shaky, across, everyone in zip(
+            suppressed_by_row, complementary_by_row, unreliable_by_row, differencing_by_row,
+            extreme_by_row)
     ]
     flags = [c for c in out.columns if str(c).endswith(FLAG_SUFFIXES)]
     return out.drop(columns=flags)
@@ -159,8 +164,12 @@ def _blanked(column: pd.Series, hidden: np.ndarray) -> pd.Series:
 
 
 def _note(hidden: list[str], beside: list[str], shaky: list[str], named: bool, min_cell: int,
-          unreliable_below: int, across: list[str] = ()) -> str:
+          unreliable_below: int, across: list[str] = (), everyone: list[str] = ()) -> str:
     parts = []
+    if everyone:
+        which = f" ({', '.join(everyone)})" if named else ""
+        parts.append(f"suppressed: would tell the outcome of everyone in a group of fewer than "
+                     f"{3 * min_cell} people, or name a group of fewer than {min_cell}{which}")
     if hidden:
         which = f" ({', '.join(hidden)})" if named else ""
         parts.append(f"suppressed: fewer than {min_cell} people{which}")

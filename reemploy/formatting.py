@@ -14,6 +14,8 @@ def suppressed_text(min_cell: int, reason: str = "small") -> str:
     """What a suppressed cell shows: why it is hidden (stats.suppress_cells reasons)."""
     if reason == "complementary":
         return "suppressed (would give a smaller group away)"
+    if reason == "extreme":
+        return "suppressed (would tell everyone's outcome in a small group)"
     if reason == "differencing":
         return "suppressed (another view minus this one would give a smaller group away)"
     return f"suppressed (n < {min_cell})"

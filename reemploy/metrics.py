@@ -54,6 +54,8 @@ def add_rate(df: pd.DataFrame, measure: str, successes: str) -> pd.DataFrame:
     df[measure] = _ratio(df[successes], df[f"{measure}_n"])
     df[f"{measure}_low"] = low
     df[f"{measure}_high"] = high
+    # Everyone or no one: stats.suppress hides it on a small n, then drops this flag.
+    df[f"{measure}_extreme"] = (n > 0) & ((x == 0) | (x == n))
     return df
 
 
@@ -467,10 +469,19 @@ def employer_mix(
     df = (counts.set_index(["program_type", "employer_type"])["placement_count"]
           .reindex(grid, fill_value=0).astype("int64").reset_index())
     df["employer_share_n"] = df.groupby("program_type")["placement_count"].transform("sum")
-    df = add_rate(df, "employer_share", "placement_count")
+    df = add_rate(df, "employer_share", "placement_count").drop(columns="employer_share_extreme")
     df = order_programs(df).reset_index(drop=True)
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
-                          extra={"employer_share": ["placement_count"]})
+    df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                        extra={"employer_share": ["placement_count"]})
+    # The shares add up to 100%, so hiding one type's share hides nothing: a programme whose mix
+    # names a small group (a type with 1 to min_cell - 1 first jobs), or puts everyone of a
+    # small n in one type, is hidden whole (issue 13). A threshold of 1 hides nothing.
+    count, n = df["placement_count"].to_numpy(dtype=float), df["employer_share_n"].to_numpy(dtype=float)
+    small = (count > 0) & (count < min_cell)
+    everyone = (count == n) & (n < stats.EXTREME_FACTOR * min_cell) & (min_cell > 1)
+    risky = pd.Series(small | everyone).groupby(df["program_type"].to_numpy()).transform("any").to_numpy()
+    return stats.suppress_cells(df, "employer_share", risky & ~df["employer_share_suppressed"].to_numpy(bool),
+                                reason=stats.SUPPRESSED_EXTREME, blank=["placement_count"])
 
 
 # Several figures of one page rest on the same question under the same filters (the headline

@@ -569,3 +569,44 @@ def test_the_app_withholds_the_view_with_a_notice_and_no_figures(attack_extract,
     assert not at.exception
     assert [w.value for w in at.warning if "This view is withheld" in w.value]
     assert not at.get("plotly_chart") and not at.get("download_button")
+
+
+def _rate_table(placed: int, n: int) -> pd.DataFrame:
+    df = pd.DataFrame({"program_type": ["skills"], "placement_rate_180d_n": [n], "placed_180d_count": [placed]})
+    df = metrics.add_rate(df, "placement_rate_180d", "placed_180d_count")
+    return stats.suppress(df, min_cell=MIN_CELL, extra={"placement_rate_180d": ["placed_180d_count"]})
+
+
+@pytest.mark.parametrize("placed, n, hidden", [
+    (12, 12, True), (0, 29, True), (29, 29, True),  # everyone or no one of fewer than 30
+    (30, 30, False), (0, 30, False), (11, 12, False), (5, 9, True),  # 5 of 9: fewer than 10
+])
+def test_a_rate_of_0_or_100_percent_on_fewer_than_three_times_the_threshold_is_suppressed(placed, n, hidden):
+    table = _rate_table(placed, n)
+    row = table.iloc[0]
+    assert bool(row["placement_rate_180d_suppressed"]) is hidden
+    assert pd.isna(row["placed_180d_count"]) is hidden
+    assert "placement_rate_180d_extreme" not in table.columns  # it would say which is 0 or 100%
+    if hidden and n >= MIN_CELL:
+        assert row["placement_rate_180d_suppressed_reason"] == "extreme"
+        note = export.table_for_export(table, MIN_CELL)["note"].iloc[0]
+        assert note.startswith("suppressed: would tell the outcome of everyone in a group of fewer than 30")
+
+
+def test_an_employer_mix_that_names_a_small_group_is_hidden_whole(tmp_path):
+    # 25 skills first jobs: 22 private, 3 self-employed (a group of 3); 40 mindset: 20 and 20.
+    enrollments, placements = [], []
+    for program, types in (("skills", ["private"] * 22 + ["self_employed"] * 3),
+                           ("mindset", ["private"] * 20 + ["collective"] * 20)):
+        for i, employer in enumerate(types):
+            eid = f"{program[0]}{i}"
+            enrollments.append(dict(enrollment_id=eid, program_type=program, enrolled_on=D("2001-01-01"),
+                                    exited_on=D("2001-02-01"), completed=True))
+            placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid, started_on=D("2001-03-01"),
+                                   employer_type=employer))
+    extract = open_extract(write_extract(tmp_path / "mix", enrollments, placements, AS_OF))
+    mix = metrics.employer_mix(connect(extract), extract, Filters(), MIN_CELL)
+    skills, mindset = (mix[mix["program_type"] == p] for p in ("skills", "mindset"))
+    assert skills["employer_share_suppressed"].all() and skills["placement_count"].isna().all()
+    assert mindset.set_index("employer_type")["employer_share"]["collective"] == pytest.approx(0.5)
+    assert not mindset["employer_share_suppressed"].any()
