@@ -65,17 +65,19 @@ def _small(counts: np.ndarray, min_cell: int) -> np.ndarray:
 
 
 def differencing_risks(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
-                       min_cell: int, by: str | None = None) -> list[Risk]:
+                       min_cell: int, by: str | None = None, fetch=None) -> list[Risk]:
     """The programmes (and, with `by`, the cells of the breakdown by district or prior sector)
     whose figures under `filters` could be subtracted from another view a user can open to give
-    a group of 1 to min_cell - 1 people (see the module docstring). Empty when all is safe."""
+    a group of 1 to min_cell - 1 people (see the module docstring). Empty when all is safe.
+    `fetch(by)` may answer query_set_counts from a memo (reemploy.metrics)."""
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"no breakdown {by!r}; one of {BREAKDOWNS}")
     set_dimensions = [attr for attr in DIMENSIONS if getattr(filters, attr)]
     has_period = filters.date_from is not None or filters.date_to is not None
     if not set_dimensions and not has_period:
         return []  # nothing to drop: the view is everything, its cells are the breakdown itself
-    df = run_query(con, "query_set_counts", query_params(extract, filters, by=by or ""))
+    df = (fetch(by or "") if fetch is not None
+          else run_query(con, "query_set_counts", query_params(extract, filters, by=by or "")))
     if filters.programs:
         df = df[df["program_type"].isin(filters.programs)]
     if df.empty:
@@ -136,10 +138,11 @@ def withheld_view(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Fil
 
 
 def withheld_cells(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
-                   min_cell: int, by: str, table: pd.DataFrame) -> np.ndarray:
+                   min_cell: int, by: str, table: pd.DataFrame, fetch=None) -> np.ndarray:
     """A mask over `table`'s rows (columns program_type and `by`): the cells of the breakdown
     that differencing_risks withholds."""
-    risky = {(r.program_type, r.cell) for r in differencing_risks(con, extract, filters, min_cell, by)}
+    risky = {(r.program_type, r.cell)
+             for r in differencing_risks(con, extract, filters, min_cell, by, fetch)}
     if not risky or table.empty:
         return np.zeros(len(table), dtype=bool)
     return np.array([(p, c) in risky for p, c in zip(table["program_type"], table[by])], dtype=bool)

@@ -523,6 +523,14 @@ def _query(con, extract: Extract, filters: Filters, name: str, **extra) -> pd.Da
                      lambda: run_query(con, name, query_params(extract, filters, **bound)))
 
 
+def _withheld_cells(con, extract, filters, min_cell, by, table) -> np.ndarray:
+    """disclosure.withheld_cells with its counts asked once per page run (the map and the gap
+    chart rest on the same breakdown)."""
+    return disclosure.withheld_cells(
+        con, extract, filters, min_cell, by, table,
+        fetch=lambda dimension: _query(con, extract, filters, "query_set_counts", by=dimension))
+
+
 def _strata(con, extract, filters) -> pd.DataFrame:
     """Placement within 180 days per programme x stratum, with the stratum's STRATA_COLUMNS."""
     counts = _query(con, extract, filters, "placement_180d_by_program_and_stratum")
@@ -865,8 +873,7 @@ def outcomes_by_district(
     df["median_days_to_placement"] = df["median_days_to_placement"].astype("float64")
     df = order_programs(df).sort_values("district", kind="stable").reset_index(drop=True)
     return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell,
-                              withheld=disclosure.withheld_cells(con, extract, filters, min_cell,
-                                                                 "district", df))
+                              withheld=_withheld_cells(con, extract, filters, min_cell, "district", df))
 
 
 def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int,
@@ -933,7 +940,7 @@ def placement_gap_by_district(
     within the district, not an effect; the gap is suppressed when either side is (complementary
     cells included, as in outcomes_by_district)."""
     counts = _query(con, extract, filters, "placement_rate_by_district")
-    return _placement_gap_by(counts, "district", min_cell, withheld=lambda long: disclosure.withheld_cells(
+    return _placement_gap_by(counts, "district", min_cell, withheld=lambda long: _withheld_cells(
         con, extract, filters, min_cell, "district", long))
 
 
@@ -950,8 +957,7 @@ def placement_rate_by_prior_sector(
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = order_programs(df).sort_values("prior_sector", kind="stable").reset_index(drop=True)
     return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell,
-                              withheld=disclosure.withheld_cells(con, extract, filters, min_cell,
-                                                                 "prior_sector", df))
+                              withheld=_withheld_cells(con, extract, filters, min_cell, "prior_sector", df))
 
 
 def fold_small_flows(paths: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, int]:
