@@ -60,3 +60,29 @@ def test_the_same_figures_side_times_every_interaction_on_a_tiny_extract(tiny_ex
     report = bench.run_queries(str(tiny_extract), [{}, {"district": ["北山"]}, {"district": ["Nowhere"]}])
     assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["max_ms"]
     assert report["peak_rss_mb"] > 0
+
+
+def test_loadtest_finds_the_process_listening_on_a_url_to_measure_its_memory():
+    # Issue 13: the report printed null memory for --url.
+    import os
+    import socket
+
+    from reemploy import loadtest
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert loadtest.listening_pid(f"http://127.0.0.1:{port}") == os.getpid()
+    assert loadtest.listening_pid(f"http://127.0.0.1:{port}") is None
+
+
+def test_loadtest_reimport_is_a_first_import_over_a_real_folder_then_a_swap(tmp_path):
+    from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
+    from reemploy import loadtest
+
+    placements = [p for p in TINY_PLACEMENTS if p["placement_id"] != "J5a"]  # before its enrollment
+    data = write_extract(tmp_path / "extract", TINY_ENROLLMENTS, placements)
+    assert loadtest.reimport(data)["first_import"] is True and data.is_symlink()
+    again = loadtest.reimport(data)
+    assert again["first_import"] is False and again["exit_code"] == 0
