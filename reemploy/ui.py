@@ -114,28 +114,34 @@ class Session:
 
     def load(self, metric: str, filters: Filters | None = None, **options) -> pd.DataFrame:
         """A cached metrics.<metric>(con, extract, filters, min_cell, **options) result."""
-        try:
-            return _load(
-                metric,
-                self.extract.location,
-                self.extract.version,
-                filters or self.filters,
-                self.min_cell,
-                tuple(sorted(options.items())),
-            )
-        except (duckdb.IOException, ExtractError, FileNotFoundError):
-            # An extract that was a real folder (a sample from before issue 13) is moved away
-            # by the first import while this run reads it: its files are gone from this path.
-            # Start the run again on the extract now in place instead of failing the page.
-            if extract_replaced(self.extract):
-                st.rerun()
-            raise
+        return rerun_if_moved(self.extract, lambda: _load(
+            metric,
+            self.extract.location,
+            self.extract.version,
+            filters or self.filters,
+            self.min_cell,
+            tuple(sorted(options.items())),
+        ))
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
 def _load(metric, path, version, filters, cell, options) -> pd.DataFrame:
     con = _connection(path, version)
     return getattr(metrics, metric)(con, open_extract_cached(path, version), filters, cell, **dict(options))
+
+
+def rerun_if_moved(extract: Extract, compute):
+    """compute(); when it fails because the extract's files are gone from its path, rerun.
+
+    An extract that was a real folder (a sample from before issue 13) is moved away by the first
+    import while a run reads it. The run starts again on the extract now in place instead of
+    failing the page."""
+    try:
+        return compute()
+    except (duckdb.IOException, ExtractError, FileNotFoundError):
+        if extract_replaced(extract):
+            st.rerun()
+        raise
 
 
 def extract_replaced(extract: Extract) -> bool:
@@ -373,7 +379,8 @@ def _withheld(path: str, version: str, filters: Filters, cell: int) -> str | Non
 
 def withheld_view(session: Session, filters: Filters) -> str | None:
     """Why the view under `filters` is withheld (reemploy.disclosure), or None."""
-    return _withheld(session.extract.location, session.extract.version, filters, session.min_cell)
+    return rerun_if_moved(session.extract, lambda: _withheld(
+        session.extract.location, session.extract.version, filters, session.min_cell))
 
 
 def withheld_notice(reason: str, cell: int) -> None:

@@ -256,8 +256,9 @@ def test_an_import_publishes_the_outcome_table_the_app_reads_already_built(tmp_p
     assert db.build_outcomes(open_extract(out)) == built[0].resolve()
 
 
+@pytest.mark.parametrize("reader", ["_load", "_withheld"])
 def test_a_run_that_finds_its_real_folder_extract_moved_away_starts_again_on_the_new_one(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, reader):
     # A sample written before issue 13 is a real folder; the first import over it moves it away
     # while sessions read it. The page run that hits the moved files reruns on the new extract.
     out = tmp_path / "extract"
@@ -266,7 +267,7 @@ def test_a_run_that_finds_its_real_folder_extract_moved_away_starts_again_on_the
     assert shown_as_of(at) == {OLD_AS_OF.isoformat()}
     from reemploy import ui
 
-    real_load = ui._load
+    real_load = getattr(ui, reader)
     calls = {"n": 0}
 
     def swapped_during_the_run(*args):
@@ -277,7 +278,7 @@ def test_a_run_that_finds_its_real_folder_extract_moved_away_starts_again_on_the
             raise duckdb.IOException("IO Error: No files found that match the pattern")
         return real_load(*args)
 
-    monkeypatch.setattr(ui, "_load", swapped_during_the_run)
+    monkeypatch.setattr(ui, reader, swapped_during_the_run)
     at.run()
     assert not at.exception
     assert shown_as_of(at) == {NEW_AS_OF.isoformat()}
