@@ -609,14 +609,11 @@ def test_markdown_text_shows_a_name_as_written_and_leaves_no_markup_active(name)
     from reemploy.formatting import markdown_text
 
     escaped = markdown_text(name)
-    assert _unescaped_markdown(escaped) == name.replace("\t", "\t")
+    assert _unescaped_markdown(escaped) == name
     # Every ASCII punctuation character is escaped, so none can open a link, math, a directive,
     # emphasis or HTML; a colon is followed by a word joiner, so no :emoji: or :material/...:.
-    for match in re.finditer(r"[!-/:-@\[-`{-~]", escaped):
-        if match.group() == "\\" and escaped[match.end():match.end() + 1] and \
-                re.match(r"[!-/:-@\[-`{-~]", escaped[match.end()]):
-            continue
-        assert escaped[match.start() - 1] == "\\" or escaped[match.start() - 1:match.start()] == "\\", escaped
+    bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped)
+    assert not re.search(r"[!-/:-@\[-`{-~]", bare), escaped
     assert not re.search(r":[A-Za-z]", escaped)
 
 
