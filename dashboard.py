@@ -20,6 +20,8 @@ ui.page_header(
 headline = session.load("headline_figures")
 if headline.empty:
     ui.no_records()
+if reason := ui.withheld_view(session, session.filters):
+    ui.withheld_notice(reason, session.min_cell)
 st.subheader("Skills or mindset: which is ahead depends on how it is measured")
 differences = session.load("program_differences")
 sentence = readouts.clock_sentence(differences)
@@ -39,9 +41,16 @@ ui.show_table(
 
 st.subheader("Headline figures per programme")
 previous_filters = session.filters.previous_period()
+# The previous period is a view of its own: the rule may withhold it (reemploy.disclosure).
+previous_withheld = previous_filters is not None and ui.withheld_view(session, previous_filters)
+if previous_withheld:
+    previous_filters = None
 previous = session.load("headline_figures", previous_filters) if previous_filters else None
 ui.kpi_cards(headline, previous, session.min_cell)
-if previous_filters is None:
+if previous_withheld:
+    st.caption("The change against the previous period is withheld: that period's figures could "
+               "be subtracted from another view to give a small group away.")
+elif previous_filters is None:
     st.caption("Set both dates of a period in the sidebar to see changes against the previous "
                "period of equal length.")
 else:

@@ -27,7 +27,7 @@ if selected.empty:
     st.info("**No records match these filters.** The definitions below still apply; widen the "
             "filters in the sidebar to see figures.", icon=":material/search_off:")
 elif not session.filters.is_empty():
-    st.caption(f"Your filters ({session.filters.describe()}) select "
+    st.caption(f"Your filters ({session.filters.describe(fmt.markdown_text)}) select "
                f"{int(selected['enrolled_count'].sum()):,} enrollments.")
 
 st.subheader("What the counts leave aside")

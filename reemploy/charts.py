@@ -8,6 +8,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from reemploy.definitions import metric_label
+from reemploy.formatting import plotly_text
 from reemploy.metrics import (CHARACTERISTIC_LEVELS, COHORT_MEASURES, SMALL_FLOWS, UNRELIABLE_BELOW,
                               curves_cross)
 
@@ -497,7 +498,7 @@ def balance_chart(balance: pd.DataFrame, min_cell: int) -> go.Figure:
              if not balance.empty else balance)
     if shown.empty:
         return empty_chart(title, f"Needs skills and mindset each with {min_cell} or more people.")
-    y = [f"{COVARIATE_LABELS.get(c, c)}: {level}" for c, level in
+    y = [f"{COVARIATE_LABELS.get(c, c)}: {plotly_text(level)}" for c, level in
          zip(shown["covariate"], shown["level"])]
     colors = [program_color("skills") if d > 0 else program_color("mindset")
               for d in shown["std_diff_raw"]]
@@ -851,7 +852,7 @@ def _district_values(df: pd.DataFrame, metric: str, program: str) -> pd.DataFram
 
 
 def _district_hover(row: dict, metric: str, unit: str, program: str) -> str:
-    name = f"<b>{row['district']}</b>"
+    name = f"<b>{plotly_text(row['district'])}</b>"
     if metric == "gap":
         if row["gap_suppressed"]:
             return (f"{name}<br>gap suppressed: skills n = {int(row['skills_placement_rate_180d_n']):,},"
@@ -908,6 +909,8 @@ def _district_subtitle(values: pd.DataFrame, metric: str, min_cell: int, unliste
 
 def _listed(lead: str, names: list[str], per_line: int = 8) -> str:
     """`lead` and the names, `per_line` to a line, so a long list wraps instead of running off."""
+    # Names come from the data: escaped, so a name cannot add a link or markup to the chart.
+    names = [plotly_text(name) for name in names]
     lines = [", ".join(names[i:i + per_line]) for i in range(0, len(names), per_line)]
     return f"{lead} " + ",<br>".join(lines) + "."
 
@@ -1020,7 +1023,7 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
     fig = go.Figure(go.Scattergeo(
         lon=[c[0] for c in centroids],
         lat=[c[1] for c in centroids],
-        text=[f"<b>{d}</b><br>{labels.get(d, 'no enrollments')}" for d in names],
+        text=[f"<b>{plotly_text(d)}</b><br>{labels.get(d, 'no enrollments')}" for d in names],
         mode="text",
         textfont={"size": 12, "color": [_text_color_on(fill.get(d, NO_DATA_COLOR)) for d in names]},
         hoverinfo="skip",
@@ -1067,7 +1070,7 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
     if unlisted:
         fig.add_trace(_grey_choropleth(
             geojson, unlisted, NO_DATA_COLOR, "No enrollments under these filters",
-            [f"<b>{d}</b><br>no enrollments under these filters" for d in unlisted]))
+            [f"<b>{plotly_text(d)}</b><br>no enrollments under these filters" for d in unlisted]))
     outlines = [ring for f in features if f["properties"]["district"] in selected
                 for ring in _outer_rings(f["geometry"])]
     if outlines:
@@ -1132,8 +1135,8 @@ def district_ranked_chart(df: pd.DataFrame, metric: str = "gap", program: str = 
             "people": "Enrolled (people)"}[unit]
     fig.update_xaxes(title=axis, ticksuffix=" pp" if unit == "pp" else "", zeroline=True,
                      zerolinecolor="#999999")
-    fig.update_yaxes(autorange="reversed", ticktext=[f"<b>{d}</b>" if d in selected else d
-                                                      for d in shown["district"]],
+    fig.update_yaxes(autorange="reversed", ticktext=[f"<b>{plotly_text(d)}</b>" if d in selected
+                                                      else plotly_text(d) for d in shown["district"]],
                      tickvals=shown["district"], title=None)
     fig.update_layout(margin={"l": 120, "t": top, "b": 70})
     return fig
@@ -1145,7 +1148,7 @@ def _legend_offset(height: int, top: int, bottom: int, below: int = 62) -> float
 
 
 def _bold_selected(names: list[str], selected: set[str]) -> list[str]:
-    return [f"<b>▶ {n}</b>" if n in selected else n for n in names]
+    return [f"<b>▶ {plotly_text(n)}</b>" if n in selected else plotly_text(n) for n in names]
 
 
 def district_gap_chart(gap: pd.DataFrame, min_cell: int = 10, selected=()) -> go.Figure:
@@ -1174,9 +1177,11 @@ def district_gap_chart(gap: pd.DataFrame, min_cell: int = 10, selected=()) -> go
             error_x={"type": "data", "symmetric": False, "array": part[f"{rate}_high"] - part[rate],
                      "arrayminus": part[rate] - part[f"{rate}_low"],
                      "color": hex_to_rgba(program_color(program), 0.7), "thickness": 1.5, "width": 4},
+            # [0] the name a click hands back, [5] the same name as the hover shows it.
             customdata=list(zip(part["district"], part[f"{rate}_n"], part[f"{program}_placed_180d_count"],
-                                part[f"{rate}_low"], part[f"{rate}_high"])),
-            hovertemplate=("<b>%{customdata[0]}</b><br>%{x:.1%} placed (95% CI %{customdata[3]:.1%}–"
+                                part[f"{rate}_low"], part[f"{rate}_high"],
+                                [plotly_text(d) for d in part["district"]])),
+            hovertemplate=("<b>%{customdata[5]}</b><br>%{x:.1%} placed (95% CI %{customdata[3]:.1%}–"
                            "%{customdata[4]:.1%})<br>%{customdata[2]:,.0f} of %{customdata[1]:,} "
                            "followed<extra>%{fullData.name}</extra>"),
         ))
@@ -1237,10 +1242,12 @@ def prior_sector_placement_chart(rates: pd.DataFrame, min_cell: int = 10, select
                      "array": part["placement_rate_180d_high"] - part["placement_rate_180d"],
                      "arrayminus": part["placement_rate_180d"] - part["placement_rate_180d_low"],
                      "color": hex_to_rgba(program_color(program), 0.7), "thickness": 1.5, "width": 3},
+            # [0] the name a click hands back, [5] the same name as the hover shows it.
             customdata=list(zip(part["prior_sector"], part["placement_rate_180d_n"],
                                 part["placed_180d_count"], part["placement_rate_180d_low"],
-                                part["placement_rate_180d_high"])),
-            hovertemplate=("<b>%{customdata[0]}</b><br>%{x:.1%} placed (95% CI %{customdata[3]:.1%}–"
+                                part["placement_rate_180d_high"],
+                                [plotly_text(n) for n in part["prior_sector"]])),
+            hovertemplate=("<b>%{customdata[5]}</b><br>%{x:.1%} placed (95% CI %{customdata[3]:.1%}–"
                            "%{customdata[4]:.1%})<br>%{customdata[2]:,.0f} of %{customdata[1]:,} "
                            "followed<extra>%{fullData.name}</extra>"),
         ))
@@ -1267,7 +1274,7 @@ def prior_sector_placement_chart(rates: pd.DataFrame, min_cell: int = 10, select
 def _flow_label(column: int, name: str) -> str:
     if name == SMALL_FLOWS:
         return SMALL_FLOWS
-    return EMPLOYER_LABELS.get(name, name) if column == 2 else name
+    return EMPLOYER_LABELS.get(name, plotly_text(name)) if column == 2 else plotly_text(name)
 
 
 def sector_flow_chart(flows: pd.DataFrame, program: str = "skills", min_cell: int = 10) -> go.Figure:

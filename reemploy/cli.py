@@ -11,10 +11,17 @@ import sys
 import traceback
 from pathlib import Path
 
-from reemploy import metrics
+from reemploy import disclosure, metrics
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.db import connect
-from reemploy.extracts import REPO_ROOT, ExtractError, open_extract, recorded_min_cell, resolve_data_dir
+from reemploy.extracts import (
+    REPO_ROOT,
+    ExtractError,
+    effective_min_cell,
+    open_extract,
+    operator_min_cell,
+    resolve_data_dir,
+)
 from reemploy.filters import Filters
 
 
@@ -51,12 +58,13 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
                         help="enrolled on or before this date")
     parser.add_argument("--min-cell", type=_positive, default=None,
                         help="suppress rates and medians whose denominator is below this (default: "
-                             "the threshold recorded at import, else 10)")
+                             "$REEMPLOY_MIN_CELL, else 10; a higher threshold recorded at import wins)")
 
 
 def _min_cell(args: argparse.Namespace, extract) -> int:
-    # --min-cell, else the threshold recorded when the extract was imported, else 10.
-    return args.min_cell or recorded_min_cell(extract) or metrics.DEFAULT_MIN_CELL
+    # The operator's threshold (--min-cell, else $REEMPLOY_MIN_CELL, else 10), raised, never
+    # lowered, by the one recorded at import: the manifest is data (issue 13).
+    return effective_min_cell(extract, args.min_cell)
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
@@ -74,36 +82,54 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     )
 
 
-def _prepare(path: Path) -> None:
-    """Materialise the app's per-version outcome table and catalogue now, so the first page
-    after a new extract does not wait for them (about 30 s at 10M enrollments)."""
-    started = dt.datetime.now()
-    try:
-        extract = open_extract(path)
-        metrics.extract_catalogue(connect(extract), extract)
-    except ExtractError as exc:
-        print(f"warning: the extract could not be prepared for the app: {exc.problem}", file=sys.stderr)
-        return
-    seconds = (dt.datetime.now() - started).total_seconds()
-    print(f"Prepared the outcome table for the app in {seconds:.1f} s", file=sys.stderr)
-
-
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from reemploy.importer import UnusableInput, publish_folder
     from reemploy.synthetic import generate_extract
 
     out = Path(args.out) if args.out else resolve_data_dir()
     started = dt.datetime.now()
-    generate_extract(out, args.enrollments, seed=args.seed, progress=not args.quiet)
+    try:
+        # Published like an import (issue 13): a later import over it swaps a symlink.
+        publish_folder(out, lambda folder: generate_extract(folder, args.enrollments, seed=args.seed,
+                                                            progress=not args.quiet))
+    except UnusableInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     seconds = (dt.datetime.now() - started).total_seconds()
-    print(f"Wrote {args.enrollments:,} enrollments to {out} in {seconds:.1f} s", file=sys.stderr)
-    _prepare(out)
+    print(f"Wrote {args.enrollments:,} enrollments to {out} in {seconds:.1f} s (with the outcome "
+          "table the app reads)", file=sys.stderr)
     return 0
+
+
+def unknown_filter_values(con, extract, filters: Filters) -> list[str]:
+    """What a --district or --sector names that the extract does not hold, as error lines: a
+    misspelt name would otherwise match nothing and print nothing, with exit status 0."""
+    catalogue = metrics.extract_catalogue(con, extract)["catalogue"]
+    problems = []
+    for option, attr in (("--district", "districts"), ("--sector", "sectors")):
+        known = list(catalogue[attr])
+        for value in getattr(filters, attr):
+            if value not in known:
+                shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+                problems.append(f"error: {option} {value!r} is not in the extract; it has: {shown}")
+    return problems
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     extract = open_extract(resolve_data_dir(args.data))
     filters = filters_from_args(args)
-    document = metrics.summary(connect(extract), extract, filters, min_cell=_min_cell(args, extract))
+    con = connect(extract)
+    problems = unknown_filter_values(con, extract, filters)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    min_cell = _min_cell(args, extract)
+    reason = disclosure.withheld_view(con, extract, filters, min_cell)
+    if reason:
+        print(f"error: these figures are withheld: {reason} (data/README.md, Threat model). "
+              "Widen the filters.", file=sys.stderr)
+        return 2
+    document = metrics.summary(con, extract, filters, min_cell=min_cell)
     if args.format == "json":
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -129,6 +155,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise SystemExit(f"error: --out must end in .html or .pdf, not {out.name!r}")
+    # Checked before the pack is built (seconds to minutes), not when it is written.
+    if out.is_dir():
+        print(f"error: --out {out} is a folder; name the file to write, e.g. {out / 'pack.html'}",
+              file=sys.stderr)
+        return 2
+    folder = out.absolute().parent
+    if not folder.is_dir():
+        print(f"error: --out {out}: the folder {folder} does not exist; create it first",
+              file=sys.stderr)
+        return 2
+    if not os.access(folder, os.W_OK):
+        print(f"error: --out {out}: the folder {folder} is not writable", file=sys.stderr)
+        return 2
     if out.suffix.lower() == ".pdf" and not export.images_available():
         print(f"error: {export.IMAGES_UNAVAILABLE}\nThe HTML pack needs no browser: --out FILE.html",
               file=sys.stderr)
@@ -136,7 +175,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
     extract = open_extract(resolve_data_dir(args.data))
     filters = filters_from_args(args)
     con = connect(extract)
+    problems = unknown_filter_values(con, extract, filters)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     min_cell = _min_cell(args, extract)
+    first_open = pack.observed_before(metrics.headline_figures(con, extract, filters, min_cell))
+    for view in pack.views_of(filters, extract.as_of, first_open_month=first_open):
+        reason = disclosure.withheld_view(con, extract, view, min_cell)
+        if reason:
+            print(f"error: the pack is withheld: for {view.describe()}, {reason} (data/README.md, "
+                  "Threat model). Widen the filters.", file=sys.stderr)
+            return 2
 
     def load(metric: str, for_filters: Filters, **options):
         return getattr(metrics, metric)(con, extract, for_filters, min_cell, **options)
@@ -166,10 +216,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from reemploy import importer
 
     out = Path(args.out) if args.out else resolve_data_dir()
+    floor = operator_min_cell()
+    if args.min_cell is not None and args.min_cell < floor:
+        print(f"error: --min-cell {args.min_cell} is below the operator's threshold {floor} "
+              "($REEMPLOY_MIN_CELL, default 10); an extract can raise the threshold, never lower it. "
+              f"Nothing was imported; the extract in {out} is unchanged.", file=sys.stderr)
+        return importer.EXIT_UNUSABLE
     try:
         result = importer.import_extract(
             args.enrollments, args.placements, args.as_of, out, mappings=args.map,
             min_cell=args.min_cell, encoding=args.encoding, progress=False if args.quiet else None,
+            integer_dates=args.integer_dates,
         )
     except importer.UnusableInput as exc:
         print(f"error: {exc}\nNothing was imported; the extract in {out} is unchanged.", file=sys.stderr)
@@ -182,7 +239,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
         traceback.print_exc()
         print(f"error: the import failed; the extract in {out} is unchanged.", file=sys.stderr)
         return importer.EXIT_UNUSABLE
-    _prepare(out)
     return result.exit_code
 
 
@@ -191,14 +247,17 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
 
     from reemploy import loadtest
 
-    extract = open_extract(resolve_data_dir(args.data))
+    folder = resolve_data_dir(args.data)
+    extract = open_extract(folder)
     districts = list(metrics.filter_catalogue(connect(extract))["districts"])
     # "" is the entry page (Overview); other pages are addressed by their file name.
     pages = ["", *sorted(p.stem for p in (REPO_ROOT / "pages").glob("*.py"))]
-    server = loadtest.local_app(extract.location) if args.url is None else nullcontext()
+    # The folder as named, not the version it points at: an import in the middle swaps it.
+    server = loadtest.local_app(str(folder)) if args.url is None else nullcontext()
     with server as app:
         url, pid = (args.url, None) if app is None else (app.url, app.process.pid)
-        report = loadtest.run_load_test(url, args.sessions, args.seconds, pages, districts, pid)
+        report = loadtest.run_load_test(url, args.sessions, args.seconds, pages, districts, pid,
+                                        import_at=args.import_at, data=Path(folder))
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 1 if report["errors"] else 0
 
@@ -236,9 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rename a source column (repeatable; prefix the source with "
                               "'enrollments.' or 'placements.' to limit it to one file)")
     imports.add_argument("--min-cell", type=_positive, metavar="K",
-                         help="record this suppression threshold in the extract's manifest")
+                         help="record this suppression threshold in the extract's manifest; it can "
+                              "raise the operator's threshold ($REEMPLOY_MIN_CELL, default 10), "
+                              "never lower it")
     imports.add_argument("--encoding", help="the CSV files' text encoding when detection is "
                          "not enough (e.g. latin-1, big5)")
+    imports.add_argument("--integer-dates", choices=("epoch-days", "excel-days"),
+                         help="what whole numbers in a Parquet date column count: days since "
+                              "1970-01-01 or Excel day numbers (refused unless stated)")
     imports.add_argument("--quiet", action="store_true", help="no progress bar")
     imports.set_defaults(handler=_cmd_import)
 
@@ -269,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--url", help="a running server on this machine (default: start one)")
     load.add_argument("--sessions", type=_positive, default=16)
     load.add_argument("--seconds", type=_positive, default=60)
+    load.add_argument("--import-at", type=float, metavar="SECONDS",
+                      help="import the extract over itself this many seconds in (the first "
+                           "import when the folder is a real one, e.g. an old sample)")
     load.set_defaults(handler=_cmd_loadtest)
     return parser
 

@@ -118,6 +118,7 @@ def build_outcomes(extract: Extract) -> Path:
     if target.is_file() and strata_path(target).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(target.parent)
     partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     partial_strata = partial.with_name(partial.name.replace(OUTCOMES, STRATA, 1))
     # Order inside the file is set by the ORDER BY; insertion order needs no preserving, which
@@ -150,6 +151,38 @@ def build_outcomes(extract: Extract) -> Path:
             stale.unlink(missing_ok=True)
     _remove_old_versions(target.parent.parent, keep=target.parent.name)
     return target
+
+
+# Lazy: the pid is the first all-digit part after the name (`.<name>.<pid>.<thread>.tmp`).
+_PARTIAL = re.compile(r"^\..+?\.(\d+)\.(?:\d+\.)?tmp$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_partials(folder: Path) -> None:
+    """Delete half-written files (`.<name>.<pid>[.<thread>].tmp`) whose process is gone, and
+    the build's spill folder when no live process is writing there: a killed build leaves them
+    (issue 13). A live process's partial file is left alone."""
+    live = False
+    for path in folder.glob(".*.tmp"):
+        match = _PARTIAL.match(path.name)
+        if not match:
+            continue
+        if _pid_alive(int(match.group(1))):
+            live = True
+        else:
+            path.unlink(missing_ok=True)
+    spill = folder / ".spill"
+    if spill.is_dir() and not spill.is_symlink() and not live:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _remove_old_versions(root: Path, keep: str, kept: int = 2) -> None:

@@ -18,6 +18,7 @@ import datetime as dt
 import html
 import io
 import os
+import re
 import tempfile
 import textwrap
 import threading
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from reemploy.disclosure import REASON_DIFFERENCING as DIFFERENCING
 from reemploy.filters import Filters
 from reemploy.metrics import UNRELIABLE_BELOW
 
@@ -109,6 +111,8 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
     measures = measures_in(out)
     suppressed_by_row: list[list[str]] = [[] for _ in range(len(out))]
     complementary_by_row: list[list[str]] = [[] for _ in range(len(out))]
+    differencing_by_row: list[list[str]] = [[] for _ in range(len(out))]
+    extreme_by_row: list[list[str]] = [[] for _ in range(len(out))]
     unreliable_by_row: list[list[str]] = [[] for _ in range(len(out))]
     for measure in measures:
         hidden = _flag(out, f"{measure}_suppressed")
@@ -117,18 +121,28 @@ def table_for_export(df: pd.DataFrame, min_cell: int,
                 out[column] = _blanked(out[column], hidden)
         shaky = _flag(out, f"{measure}_unreliable") & ~hidden
         # stats.complementary_suppress hides cells of any size that would give a small one away.
-        beside = hidden & (out[f"{measure}_suppressed_reason"].astype(str).to_numpy() == "complementary"
-                           if f"{measure}_suppressed_reason" in out.columns else False)
-        for row in np.flatnonzero(hidden & ~beside):
+        reason = (out[f"{measure}_suppressed_reason"].astype(str).to_numpy()
+                  if f"{measure}_suppressed_reason" in out.columns else np.full(len(out), ""))
+        beside = hidden & (reason == "complementary")
+        # reemploy.disclosure: another view minus this cell would be a small group (issue 13).
+        across = hidden & (reason == DIFFERENCING)
+        everyone = hidden & (reason == "extreme")
+        for row in np.flatnonzero(hidden & ~beside & ~across & ~everyone):
             suppressed_by_row[row].append(measure)
+        for row in np.flatnonzero(everyone):
+            extreme_by_row[row].append(measure)
+        for row in np.flatnonzero(across):
+            differencing_by_row[row].append(measure)
         for row in np.flatnonzero(beside):
             complementary_by_row[row].append(measure)
         for row in np.flatnonzero(shaky):
             unreliable_by_row[row].append(measure)
     named = len(measures) > 1
     out[NOTE_COLUMN] = [
-        _note(hidden, beside, shaky, named, min_cell, unreliable_below)
-        for hidden, beside, shaky in zip(suppressed_by_row, complementary_by_row, unreliable_by_row)
+        _note(hidden, beside, shaky, named, min_cell, unreliable_below, across, everyone)
+        for hidden, beside, shaky, across, everyone in zip(
+            suppressed_by_row, complementary_by_row, unreliable_by_row, differencing_by_row,
+            extreme_by_row)
     ]
     flags = [c for c in out.columns if str(c).endswith(FLAG_SUFFIXES)]
     return out.drop(columns=flags)
@@ -150,24 +164,64 @@ def _blanked(column: pd.Series, hidden: np.ndarray) -> pd.Series:
 
 
 def _note(hidden: list[str], beside: list[str], shaky: list[str], named: bool, min_cell: int,
-          unreliable_below: int) -> str:
+          unreliable_below: int, across: list[str] = (), everyone: list[str] = ()) -> str:
     parts = []
+    if everyone:
+        which = f" ({', '.join(everyone)})" if named else ""
+        parts.append(f"suppressed: would tell the outcome of everyone in a group of fewer than "
+                     f"{3 * min_cell} people, or name a group of fewer than {min_cell}{which}")
     if hidden:
         which = f" ({', '.join(hidden)})" if named else ""
         parts.append(f"suppressed: fewer than {min_cell} people{which}")
     if beside:
         which = f" ({', '.join(beside)})" if named else ""
         parts.append(f"suppressed: would give a smaller group away through the total{which}")
+    if across:
+        which = f" ({', '.join(across)})" if named else ""
+        parts.append(f"suppressed: another view minus this cell would give a group of fewer than "
+                     f"{min_cell} people away{which}")
     if shaky:
         which = f" ({', '.join(shaky)})" if named else ""
         parts.append(f"unreliable: fewer than {unreliable_below} people{which}")
     return "; ".join(parts)
 
 
+# OWASP, CSV injection: a spreadsheet treats a cell that starts with one of these as a formula
+# (=HYPERLINK(...), DDE's =cmd|...); a leading apostrophe makes it text in Excel, LibreOffice and
+# Google Sheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# A plain signed number ("-3", "+1.5") is not a formula: it stays as it is, so numbers stay numbers.
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def inert_text(value):
+    """A text value as a spreadsheet must store it: prefixed with `'` when it would start a
+    formula; plain numbers and anything that is not a string (numbers, dates, blanks) are
+    returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def inert_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell made inert (inert_text) and every header too; numeric,
+    boolean and date columns untouched, so numbers stay numbers."""
+    out = table.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            out[column] = series.astype(object).map(inert_text)
+    out.columns = [inert_text(str(c)) for c in out.columns]
+    return out
+
+
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese names; blanks stay blank."""
+    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese names; blanks stay blank;
+    text that a spreadsheet would run as a formula is prefixed with `'` (inert_text)."""
     check_aggregates_only(table)
-    return table.to_csv(index=False, na_rep="", date_format="%Y-%m-%d").encode("utf-8-sig")
+    return inert_table(table).to_csv(index=False, na_rep="", date_format="%Y-%m-%d").encode("utf-8-sig")
 
 
 def xlsx_bytes(table: pd.DataFrame, about: dict[str, str]) -> bytes:
@@ -175,8 +229,13 @@ def xlsx_bytes(table: pd.DataFrame, about: dict[str, str]) -> bytes:
     (source, as_of, filters, suppression rule)."""
     check_aggregates_only(table)
     buffer = io.BytesIO()
+    # xlsxwriter writes a string that starts with "=" as a formula and one that looks like a URL
+    # as a live link unless told otherwise; with both off every text cell is a text cell, so
+    # names from the data are kept exactly and stay inert (issue 13).
     with pd.ExcelWriter(buffer, engine="xlsxwriter", date_format="yyyy-mm-dd",
-                        datetime_format="yyyy-mm-dd") as writer:
+                        datetime_format="yyyy-mm-dd",
+                        engine_kwargs={"options": {"strings_to_formulas": False,
+                                                   "strings_to_urls": False}}) as writer:
         table.to_excel(writer, sheet_name="data", index=False, na_rep="")
         sheet = writer.sheets["data"]
         sheet.freeze_panes(1, 0)

@@ -19,6 +19,8 @@ from reemploy.contract import TABLES
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "extracts"
 DATA_ENV_VAR = "REEMPLOY_DATA"
+MIN_CELL_ENV_VAR = "REEMPLOY_MIN_CELL"
+DEFAULT_MIN_CELL = 10
 MANIFEST = "manifest.json"
 GEOJSON = "districts.geojson"
 # Small files a remote extract may carry besides its tables; copied to its local working folder so
@@ -191,9 +193,16 @@ def open_extract(path: str | os.PathLike) -> Extract:
     if is_remote(str(path)):
         return _open_remote(str(path).rstrip("/"))
     root = Path(path).resolve()
+    if root.exists() and not root.is_dir():
+        raise ExtractError(f"{root} is a file, not an extract folder.",
+                           f"Point {DATA_ENV_VAR} (or --data) at the extract's folder.")
     if not root.is_dir():
         raise ExtractError(f"The extract folder {root} does not exist.")
-    manifest, as_of, raw = _read_as_of(root)
+    try:
+        manifest, as_of, raw = _read_as_of(root)
+    except PermissionError as exc:
+        raise ExtractError(f"The extract folder {root} cannot be read ({exc.strerror}).",
+                           "Give the app's user permission to read it, or choose another folder.") from exc
     files = {table: _table_files(root, table) for table in TABLES}
     for table, table_files in files.items():
         _check_schema(table, table_files)
@@ -201,7 +210,9 @@ def open_extract(path: str | os.PathLike) -> Extract:
     for table_files in files.values():
         for file in table_files:
             stat = os.stat(file)
-            digest.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+            # Relative to the extract, so the version stays the same when the folder is renamed
+            # into place: the import builds the derived table in its staging folder (issue 13).
+            digest.update(f"{os.path.relpath(file, root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return Extract(root, as_of, digest.hexdigest()[:16], manifest, files)
 
 
@@ -308,3 +319,22 @@ def recorded_min_cell(extract: Extract) -> int | None:
     """The suppression threshold recorded at import (`import --min-cell`), if any."""
     value = extract.manifest.get("min_cell")
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+def operator_min_cell(override: int | None = None) -> int:
+    """The operator's suppression threshold: `override` (a command's --min-cell), else
+    $REEMPLOY_MIN_CELL, else 10. An unreadable setting falls back to 10, never to less."""
+    if override is not None:
+        return max(1, int(override))
+    try:
+        return max(1, int(os.environ.get(MIN_CELL_ENV_VAR, DEFAULT_MIN_CELL)))
+    except ValueError:
+        return DEFAULT_MIN_CELL
+
+
+def effective_min_cell(extract: Extract | None, override: int | None = None) -> int:
+    """The threshold in force: the operator's (operator_min_cell), raised, never lowered, by a
+    `min_cell` recorded in the extract's manifest. The manifest is data: an import with
+    `--min-cell 1` must not lower suppression for every user (issue 13)."""
+    recorded = recorded_min_cell(extract) if extract is not None else None
+    return max(operator_min_cell(override), recorded or 0)

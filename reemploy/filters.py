@@ -88,8 +88,9 @@ class Filters:
                 out[url_key] = [getattr(self, attr).isoformat()]
         return out
 
-    def describe(self) -> str:
-        """A short human sentence for captions and export covers."""
+    def describe(self, quote=str) -> str:
+        """A short human sentence for captions and export covers; `quote` is applied to each
+        value from the data (formatting.markdown_text where it is shown as Markdown)."""
         parts = []
         labels = {
             "districts": "district",
@@ -104,7 +105,7 @@ class Filters:
         for attr, label in labels.items():
             values = getattr(self, attr)
             if values:
-                parts.append(f"{label}: {', '.join(values)}")
+                parts.append(f"{label}: {', '.join(quote(v) for v in values)}")
         if self.date_from or self.date_to:
             start = self.date_from.isoformat() if self.date_from else "start"
             end = self.date_to.isoformat() if self.date_to else "as_of"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 
@@ -13,6 +14,10 @@ def suppressed_text(min_cell: int, reason: str = "small") -> str:
     """What a suppressed cell shows: why it is hidden (stats.suppress_cells reasons)."""
     if reason == "complementary":
         return "suppressed (would give a smaller group away)"
+    if reason == "extreme":
+        return "suppressed (would tell everyone's outcome in a small group)"
+    if reason == "differencing":
+        return "suppressed (another view minus this one would give a smaller group away)"
     return f"suppressed (n < {min_cell})"
 
 
@@ -51,3 +56,41 @@ def day(value) -> str:
     if value is None or value != value:
         return "–"
     return f"{value:%Y-%m-%d}"
+
+
+# ASCII punctuation CommonMark lets a backslash escape: with it no link, emphasis, heading, list,
+# table, HTML or code can start from a name. `$` (Streamlit's math) is among them.
+_MARKDOWN_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# A word joiner after each colon: Streamlit turns `:name:` (emoji), `:material/icon:` and
+# `:red[...]` into icons and colours from the text *after* backslash escapes are resolved, so an
+# escaped colon is not enough; the invisible joiner breaks those patterns and keeps the name legible.
+_WORD_JOINER = "\u2060"
+
+
+def markdown_text(value) -> str:
+    """A data-derived string (district, sector, filter values) made inert for Streamlit Markdown
+    (st.caption, st.info, st.markdown...): it is shown as written, never as a link, formula,
+    colour, icon or emphasis (issue 13)."""
+    out = []
+    for ch in str(value):
+        if ch in _MARKDOWN_PUNCTUATION:
+            out.append("\\" + ch)
+            if ch == ":":
+                out.append(_WORD_JOINER)
+        elif ch in "\r\n":
+            out.append(" ")  # a line break could start a heading or a list
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def plotly_text(value) -> str:
+    """A data-derived string made inert for Plotly's pseudo-HTML (titles, tick labels, hover and
+    Sankey labels render <a href>, <b>, <br>...): `<`, `>` and `&` as entities, which Plotly shows
+    as the characters."""
+    return html.escape(str(value), quote=False)
+
+
+def plotly_unescape(value: str) -> str:
+    """The data string behind a plotly_text (what a chart click hands back)."""
+    return html.unescape(value)

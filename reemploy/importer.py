@@ -105,6 +105,8 @@ class Source:
     ignored: list[str] = field(default_factory=list)
     relation: str = ""  # SQL over c0..cN plus _k (the 1-based data row number)
     read_args: dict = field(default_factory=dict)  # parameters the relation binds
+    arrow_types: list = field(default_factory=list)  # Parquet: each column's Arrow type
+    mixed_line_endings: bool = False  # CSV: rows end in different ways (CRLF and LF, or CR)
 
     def describe(self) -> dict:
         described = {
@@ -273,6 +275,7 @@ def _decode_file(source: Source, encoding: str, work: Path, progress: bool) -> P
     bar = _Bar(progress, total=source.size, unit="B", unit_scale=True, leave=False,
                desc=f"read {path.name}")
     newlines = 0  # before the current chunk; the header is line 1, so also the data row
+    endings = _LineEndings()
     sample: list[str] = []
     sampled = 0
     try:
@@ -286,6 +289,15 @@ def _decode_file(source: Source, encoding: str, work: Path, progress: bool) -> P
                     row = newlines + chunk.count(b"\n", 0, max(0, exc.start))
                     raise UnicodeDecodeError(exc.encoding, exc.object, row, row + 1, exc.reason) from None
                 digest.update(chunk)
+                nul = text.find("\x00")
+                if nul >= 0:
+                    # Past the first 4 KB _bom_encoding does not look: a NUL is never text.
+                    row = newlines + text.count("\n", 0, nul)
+                    where = "in the header" if row == 0 else f"at data row {row:,}"
+                    raise UnusableInput(
+                        f"{path}: a NUL byte {where}: the file holds binary data or is damaged. "
+                        "Export it again as text.")
+                endings.count(text, final)
                 newlines += text.count("\n")
                 if sampled < (1 << 20):
                     sample.append(text)
@@ -301,8 +313,60 @@ def _decode_file(source: Source, encoding: str, work: Path, progress: bool) -> P
             out.close()
     if encoding == "gb18030" and not _plausible_gb18030("".join(sample)):
         raise UnicodeDecodeError(encoding, b"", -1, 0, "it decodes to unlikely characters")
+    if endings.lone_cr and not endings.lf:
+        raise UnusableInput(
+            f"{path}: its lines end in a carriage return alone (old Mac line endings), so no row "
+            "after the header (row 1 onwards) can be told apart. Save it again with Windows (CRLF) "
+            "or Unix (LF) line endings.")
     source.sha256 = digest.hexdigest()
+    source.mixed_line_endings = bool(endings.lone_cr or (endings.crlf and endings.lone_lf))
     return target
+
+
+class _LineEndings:
+    """Counts CRLF, lone CR and lone LF over a text read in chunks (a CRLF may straddle two)."""
+
+    def __init__(self) -> None:
+        self.crlf = self.lone_cr = self.lone_lf = self.lf = 0
+        self._pending_cr = False
+
+    def count(self, text: str, final: bool) -> None:
+        if self._pending_cr:
+            text = "\r" + text
+        self._pending_cr = text.endswith("\r") and not final
+        if self._pending_cr:
+            text = text[:-1]
+        crlf = text.count("\r\n")
+        lf = text.count("\n")
+        self.crlf += crlf
+        self.lf += lf
+        self.lone_lf += lf - crlf
+        self.lone_cr += text.count("\r") - crlf
+
+
+def _first_odd_line_ending(path: Path, encoding: str) -> tuple[int, str, str] | None:
+    """(data row, its ending, the header's ending) of the first row, outside quoted values, whose
+    line ending differs from the header's; None when there is none. Only run on a file DuckDB
+    could not split, so its per-character loop costs nothing on good files."""
+    with path.open("r", encoding=encoding, newline="") as handle:
+        text = handle.read()
+    quoted, row, first = False, 0, None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "\r\n":
+            ending = "CRLF" if text.startswith("\r\n", i) else ("CR" if ch == "\r" else "LF")
+            if first is None:
+                first = ending
+            elif ending != first:
+                return row, ending, first
+            row += 1
+            i += 2 if ending == "CRLF" else 1
+            continue
+        i += 1
+    return None
 
 
 def _csv_header(text_path: Path, source: Source) -> None:
@@ -356,21 +420,70 @@ def _hash_file(source: Source, progress: bool) -> None:
     source.sha256 = digest.hexdigest()
 
 
+INTEGER_DATE_UNITS = {"epoch-days": "days since 1970-01-01", "excel-days": "Excel day numbers (1900 system)"}
+
+
 def _prepare_parquet(source: Source, con, progress: bool) -> None:
+    import pyarrow.parquet as pq
+
     _hash_file(source, progress)
     try:
-        names = [row[0] for row in con.execute(
-            "select name from parquet_schema($p) where num_children is null or num_children = 0",
-            {"p": str(source.path)},
-        ).fetchall()]
+        # The Arrow schema keeps what DuckDB's cast to text would lose: the logical type of every
+        # top-level column and a timestamp's time zone.
+        schema = pq.read_schema(source.path)
         con.execute("select count(*) from read_parquet($p)", {"p": str(source.path)}).fetchall()
-    except Exception as exc:  # duckdb raises several exception types for broken files
+    except Exception as exc:  # pyarrow and duckdb raise several exception types for broken files
         raise UnusableInput(f"{source.path}: not a readable Parquet file ({_first_line(exc)}).") from None
-    source.header = list(names)
-    casts = ", ".join(f'cast("{_ident(n)}" as varchar) as c{i}' for i, n in enumerate(names))
-    source.read_args = {f"{source.table}_path": str(source.path)}
+    source.header = list(schema.names)
+    source.arrow_types = list(schema.types)
+
+
+def _parquet_relation(source: Source, integer_dates: str | None) -> None:
+    """The relation over a Parquet input, after its columns are mapped: every column as text,
+    dates by their logical type (issue 13).
+
+    * DATE stays the date; a timestamp without a zone gives its own date; a zoned timestamp
+      gives the date on the wall clock of its zone (23:30 in Los Angeles stays that day), not UTC's.
+    * An integer or float column in a date field has no stated unit (days since 1970? Excel day
+      numbers?), so it is refused unless --integer-dates names the unit.
+    * A nested column (struct, list, map) in a contract field is refused; elsewhere it is ignored.
+    """
+    import pyarrow.types as pat
+
+    contract = TABLES[source.table]
+    by_index = {i: column for column, i in source.mapping.items()}
+    casts, args = [], {f"{source.table}_path": str(source.path)}
+    for i, (name, kind) in enumerate(zip(source.header, source.arrow_types)):
+        column = by_index.get(i)
+        quoted = f'"{_ident(name)}"'
+        nested = pat.is_nested(kind) or pat.is_dictionary(kind) and pat.is_nested(kind.value_type)
+        if nested:
+            if column is not None:
+                raise UnusableInput(
+                    f"{source.path}: column {name!r} ({column}) is a nested column ({kind}); the "
+                    f"contract needs one plain value per row. Flatten it in the export.")
+            casts.append(f"null::varchar as c{i}")
+            continue
+        is_date = column is not None and contract[column][0] == "DATE"
+        if is_date and pat.is_timestamp(kind) and kind.tz is not None:
+            args[f"{source.table}_tz{i}"] = kind.tz
+            casts.append(f"cast(cast(timezone(${source.table}_tz{i}, {quoted}) as date) as varchar) as c{i}")
+        elif is_date and pat.is_timestamp(kind):
+            casts.append(f"cast(cast({quoted} as date) as varchar) as c{i}")
+        elif is_date and (pat.is_integer(kind) or pat.is_floating(kind) or pat.is_decimal(kind)):
+            if integer_dates is None:
+                raise UnusableInput(
+                    f"{source.path}: column {name!r} ({column}) holds numbers ({kind}), not dates, "
+                    "and the file does not say what they count. Export it as a date, or name the "
+                    "unit with --integer-dates epoch-days (days since 1970-01-01) or "
+                    "--integer-dates excel-days (Excel day numbers).")
+            origin = "1970-01-01" if integer_dates == "epoch-days" else "1899-12-30"
+            casts.append(f"cast(date '{origin}' + cast({quoted} as integer) as varchar) as c{i}")
+        else:
+            casts.append(f"cast({quoted} as varchar) as c{i}")
+    source.read_args = args
     source.relation = (
-        f"select file_row_number + 1 as _k, {casts} "
+        f"select file_row_number + 1 as _k, {', '.join(casts)} "
         f"from read_parquet(${source.table}_path, file_row_number = true)"
     )
 
@@ -413,12 +526,17 @@ def _prepare_xlsx(source: Source, mappings: dict, work: Path, progress: bool) ->
     _hash_file(source, progress)
     try:
         book = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
+        # The same sheet as written, to tell a formula whose value Excel never saved (read as
+        # an empty cell above) from an empty cell.
+        formulas_book = openpyxl.load_workbook(source.path, read_only=True, data_only=False)
     except Exception as exc:  # zip, XML and openpyxl errors alike
         raise UnusableInput(f"{source.path}: not a readable Excel workbook ({_first_line(exc)}).") from None
     try:
         sheet = book.worksheets[0]
         source.sheet = sheet.title
         rows = sheet.iter_rows(values_only=True)
+        written = formulas_book.worksheets[0].iter_rows(values_only=True)
+        next(written, None)
         header_cells = next(rows, None)
         if header_cells is None:
             raise UnusableInput(f"{source.path}: the first sheet ({sheet.title}) is empty.")
@@ -434,7 +552,14 @@ def _prepare_xlsx(source: Source, mappings: dict, work: Path, progress: bool) ->
         writer = pq.ParquetWriter(target, schema)
         batch: list[list] = [[] for _ in range(width + 1)]
         try:
+            unsaved: list[tuple[int, int, str]] = []
             for number, cells in enumerate(rows, start=1):
+                as_written = next(written, ()) or ()
+                for i in range(width):
+                    value = cells[i] if i < len(cells) else None
+                    formula = as_written[i] if i < len(as_written) else None
+                    if value is None and isinstance(formula, str) and formula.startswith("="):
+                        unsaved.append((number, i, formula))
                 texts = [
                     _cell_text(cells[i] if i < len(cells) else None, i in date_columns, book.epoch)
                     for i in range(width)
@@ -450,8 +575,19 @@ def _prepare_xlsx(source: Source, mappings: dict, work: Path, progress: bool) ->
             writer.write_table(pa.table(batch, schema=schema))
         finally:
             writer.close()
+        if unsaved:
+            from openpyxl.utils import get_column_letter
+
+            number, i, formula = unsaved[0]
+            raise UnusableInput(
+                f"{source.path}: {len(unsaved):,} formula cell(s) have no saved value (the file was "
+                f"written by a program that does not calculate), first at data row {number:,}, "
+                f"column {header[i]!r} (cell {get_column_letter(i + 1)}{number + 1}: {formula[:60]}). "
+                "Open the workbook in Excel or LibreOffice and save it, so every value is stored, "
+                "or paste the values over the formulas.")
     finally:
         book.close()
+        formulas_book.close()
     source.read_args = {f"{source.table}_path": str(target)}
     columns = ", ".join(f"c{i}" for i in range(width))
     source.relation = f"select _k, {columns} from read_parquet(${source.table}_path)"
@@ -614,6 +750,14 @@ def _typed_expr(column: str, kind: str, r: str) -> str:
     raise ValueError(kind)
 
 
+def _normalised_text(c: str) -> str:
+    """SQL: the text cell `c` in Unicode NFC with invisible format characters (category Cf:
+    zero-width spaces and joiners, direction marks, soft hyphens, BOMs) removed, so `E1` and
+    `E1<U+200B>` are one id and a composed and a decomposed `é` one district. ASCII-only cells
+    (strlen, in bytes, equals length, in characters) skip the work."""
+    return f"case when strlen({c}) = length({c}) then {c} else regexp_replace(nfc_normalize({c}), '\\p{{Cf}}', '', 'g') end"
+
+
 def _quoted(r: str) -> str:
     return f"'''' || coalesce(left({r}, 60), '') || ''''"
 
@@ -642,6 +786,11 @@ def rules_for(table: str, as_of: dt.date) -> list[Rule]:
         if not nullable:
             missing = f"{t} is null" if kind == "VARCHAR" and column not in DOMAINS else f"{t} is null and {_blank(r)}"
             rules.append(Rule(column, "missing", missing, "''"))
+        if kind == "VARCHAR" and column not in DOMAINS:
+            # A CSV with a NUL is refused whole (_decode_file); Parquet and Excel text can hold
+            # one too, and "Hexi\0evil" must not become a district of its own.
+            rules.append(Rule(column, "contains a NUL character", f"coalesce(contains({r}, chr(0)), false)",
+                              f"replace({_quoted(r)}, chr(0), '\\0')"))
         if column in DOMAINS:
             rules.append(Rule(column, f"not one of {', '.join(DOMAINS[column])}", invalid, _quoted(r)))
         elif kind == "DATE":
@@ -683,7 +832,9 @@ def rules_for(table: str, as_of: dt.date) -> list[Rule]:
 def _typed_relation(source: Source, relation: str | None = None) -> str:
     """SQL: _k, r_<column> (raw text) and t_<column> (converted) for every contract column."""
     contract = TABLES[source.table]
-    raw = ", ".join(f"c{source.mapping[c]} as r_{c}" for c in contract)
+    raw = ", ".join(
+        f"{_normalised_text(f'c{source.mapping[c]}') if kind == 'VARCHAR' else f'c{source.mapping[c]}'} as r_{c}"
+        for c, (kind, _) in contract.items())
     typed = ", ".join(f"{_typed_expr(c, kind, f'r_{c}')} as t_{c}" for c, (kind, _) in contract.items())
     return f"select *, {typed} from (select _k, {raw} from ({relation or source.relation}))"
 
@@ -727,7 +878,7 @@ class _Validator:
         bound = {"as_of": self.as_of, "earliest": EARLIEST_DATE}
         if table:
             bound.update(self.sources[table].read_args)
-        used = set(re.findall(r"\$([a-z_]+)", sql))
+        used = set(re.findall(r"\$([a-z_0-9]+)", sql))
         return self.con.execute(sql, {k: v for k, v in bound.items() if k in used})
 
     def check_rows(self, table: str) -> None:
@@ -741,6 +892,14 @@ class _Validator:
                 table,
             )
         except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException) as exc:
+            odd = (_first_odd_line_ending(source.path, source.encoding or "utf-8-sig")
+                   if source.format == "csv" and source.mixed_line_endings else None)
+            if odd:
+                row, ending, first = odd
+                raise UnusableInput(
+                    f"{source.path}: mixed line endings: the header ends in {first} but data row "
+                    f"{row:,} in {ending}, so its rows cannot be told apart reliably. Save the file "
+                    "again with one kind of line ending.") from None
             raise UnusableInput(f"{source.path}: cannot be read as {source.format} ({_first_line(exc)}).") from None
         self._collect_bad_lines(table)
 
@@ -948,9 +1107,13 @@ class _Validator:
         """DIR/rejected/<table>.csv: the source row number, every original column, the reasons."""
         source = self.sources[table]
         raw_columns = [f"c{i}" for i in range(len(source.header))]
-        names = _unique_names(["row", *source.header, "reason"])
+        # OWASP, CSV injection: this file is opened in a spreadsheet beside person identifiers,
+        # so a value that would start a formula (= + - @ tab CR) gets a leading apostrophe, as in
+        # every file the project writes (export.inert_text); headers likewise.
+        names = [_inert_name(n) for n in _unique_names(["row", *source.header, "reason"])]
         select = ", ".join(
-            f'{column} as "{_ident(name)}"' for column, name in zip(["data_row", *raw_columns, "reason"], names)
+            f'{_inert_sql(column) if column != "data_row" else column} as "{_ident(name)}"'
+            for column, name in zip(["data_row", *raw_columns, "reason"], names)
         )
         plain = target.with_name(target.name + ".part")
         self.con.execute(
@@ -977,6 +1140,19 @@ class _Validator:
             """,
             {"path": str(target)},
         )
+
+
+def _inert_sql(column: str) -> str:
+    # `column` is one of our own c<i> / reason names, never input text.
+    return (f"case when regexp_matches({column}, '^[=+\\-@\\t\\r]') "
+            f"and not regexp_full_match({column}, '[+-]?[0-9]+(\\.[0-9]+)?') then chr(39) || {column} "
+            f"else {column} end")
+
+
+def _inert_name(name: str) -> str:
+    from reemploy.export import inert_text
+
+    return inert_text(name)
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -1104,7 +1280,15 @@ class _Lock:
     def __enter__(self):
         import fcntl
 
-        self.handle = self.path.open("a")
+        try:
+            # O_NOFOLLOW: a symlink planted at the lock's name is refused, not followed (issue 13).
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnusableInput(f"{self.path} is a symlink; the import lock must be a plain "
+                                    "file. Remove the symlink and try again.") from None
+            raise UnusableInput(f"{self.path}: cannot create the import lock ({exc.strerror}).") from None
+        self.handle = os.fdopen(fd, "a")
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -1124,6 +1308,56 @@ def _clean_leftovers(out: Path) -> None:
     for path in out.parent.glob(f"{out.name}.link-*"):
         if path.is_symlink():
             path.unlink()
+    from reemploy.db import remove_stale_partials
+
+    # Half-written derived files of app processes that were killed (their pid is gone).
+    for version in [*version_folders(out), out]:
+        derived = version / ".derived"
+        if derived.is_dir() and not derived.is_symlink():
+            for folder in [derived, *(p for p in derived.iterdir() if p.is_dir() and not p.is_symlink())]:
+                remove_stale_partials(folder)
+
+
+def clean_leftovers_if_idle(out: str | os.PathLike) -> bool:
+    """Remove what killed imports and builds left beside and in the extract at `out`, unless an
+    import is running now (it holds the lock); the app calls this once per folder when it starts,
+    so leftovers do not wait for the next import (issue 13). True when it cleaned."""
+    out = Path(out).expanduser().absolute()
+    if not out.parent.is_dir():
+        return False
+    try:
+        with _Lock(out):
+            _clean_leftovers(out)
+    except UnusableInput:
+        return False
+    return True
+
+
+def _check_inputs(sources: dict, out: Path) -> None:
+    """Refuse input files kept inside the extract or its versions: publishing moves the folder
+    they are in and a later import deletes it (issue 13)."""
+    kept = [out.resolve(), *(p.resolve() for p in version_folders(out))] if out.exists() else []
+    kept += [p.resolve() for p in out.parent.glob(f"{out.name}.*") if p.is_dir()] if out.parent.is_dir() else []
+    for source in sources.values():
+        real = source.path.resolve()
+        for folder in kept:
+            if real.is_relative_to(folder):
+                raise UnusableInput(
+                    f"{source.path} is inside the extract folder {folder}, which this import "
+                    "replaces and a later import deletes. Keep input files elsewhere (move it out "
+                    "first).")
+
+
+def _previous_geojson(out: Path) -> Path | None:
+    """The boundaries the app has now, to carry into the new extract; a symlink is refused, not
+    followed: its target (any file) would be copied into the extract (issue 13)."""
+    current = out / GEOJSON
+    if current.is_symlink():
+        raise UnusableInput(
+            f"{current} is a symlink (to {os.readlink(current)}); boundaries are copied into "
+            "every new extract, so it must be the file itself. Replace the link with a copy of "
+            "the file and import again.")
+    return current if current.is_file() else None
 
 
 def _check_target(out: Path) -> None:
@@ -1147,7 +1381,8 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _prepare(source: Source, con, mappings: dict, encoding: str | None, work: Path, progress: bool) -> None:
+def _prepare(source: Source, con, mappings: dict, encoding: str | None, work: Path, progress: bool,
+             integer_dates: str | None = None) -> None:
     if not source.path.is_file():
         raise UnusableInput(f"{source.path}: no such file.")
     source.size = source.path.stat().st_size
@@ -1164,6 +1399,8 @@ def _prepare(source: Source, con, mappings: dict, encoding: str | None, work: Pa
     if not any(source.header):
         raise UnusableInput(f"{source.path}: no header row.")
     _map_columns(source, mappings)
+    if source.format == "parquet":
+        _parquet_relation(source, integer_dates)
 
 
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
@@ -1188,6 +1425,7 @@ def import_extract(
     min_cell: int | None = None,
     encoding: str | None = None,
     progress: bool | None = None,
+    integer_dates: str | None = None,
     log: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
 ) -> ImportResult:
     """Validate the two files against the contract and publish them as the extract at `out`.
@@ -1207,6 +1445,8 @@ def import_extract(
         sizes = [s.path.stat().st_size for s in sources.values() if s.path.is_file()]
         progress = sys.stderr.isatty() and sum(sizes) >= PROGRESS_MIN_BYTES
     _check_target(out)
+    _check_inputs(sources, out)
+    _previous_geojson(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with _Lock(out):
         _clean_leftovers(out)
@@ -1214,7 +1454,8 @@ def import_extract(
         staging.mkdir()
         try:
             result = _build(sources, as_of, parsed_mappings, min_cell, encoding, progress, staging,
-                            import_id, started, clock, out)
+                            import_id, started, clock, out, integer_dates)
+            prepare_for_app(staging)
             stamp = started.strftime("%Y%m%dT%H%M%S")
             result.published = publish(staging, out, stamp, import_id)
         except duckdb.InterruptException:
@@ -1227,7 +1468,52 @@ def import_extract(
     return result
 
 
-def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, import_id, started, clock, out):
+def prepare_for_app(staging: Path) -> None:
+    """Build the app's per-version outcome table and catalogue inside the staging folder, before
+    it is published: a disk that fills up then fails the import (the previous extract stays in
+    service), never the app after the switch (issue 13). The version does not depend on the
+    folder's name, so the app finds them after the rename."""
+    from reemploy import metrics
+    from reemploy.db import connect
+    from reemploy.extracts import ExtractError, open_extract
+
+    try:
+        extract = open_extract(staging)
+        metrics.extract_catalogue(connect(extract), extract)
+    except ExtractError as exc:
+        raise UnusableInput(f"the new extract could not be prepared for the app: {exc.problem}") from None
+    except OSError as exc:
+        raise UnusableInput(f"the new extract could not be prepared for the app in {staging.parent}: "
+                            f"{exc.strerror or exc}.") from None
+    _fsync_tree(staging)
+
+
+def publish_folder(out: str | os.PathLike, build: Callable[[Path], object]) -> Path:
+    """Make what `build(folder)` writes into an empty folder the extract at `out`, the way an
+    import does: under the lock, prepared for the app, then behind the symlink (see `publish`).
+    The generated sample goes this way too, so even the first import over it is a symlink swap
+    that open sessions survive (issue 13)."""
+    out = Path(out).expanduser().absolute()
+    _check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import_id = uuid.uuid4().hex
+    with _Lock(out):
+        _clean_leftovers(out)
+        if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
+            out.rmdir()  # an empty real folder: nothing to keep as a previous version
+        staging = out.parent / f"{out.name}.partial-{import_id[:8]}"
+        staging.mkdir()
+        try:
+            build(staging)
+            prepare_for_app(staging)
+            return publish(staging, out, _utc_now().strftime("%Y%m%dT%H%M%S"), import_id)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, import_id, started, clock, out,
+           integer_dates=None):
     work = staging / ".work"
     work.mkdir()
     phases = _Bar(progress, total=7, unit="step")
@@ -1235,7 +1521,7 @@ def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, impo
     try:
         for table, source in sources.items():
             phases.step(f"read {table}")
-            _prepare(source, con, mappings, encoding, work, progress)
+            _prepare(source, con, mappings, encoding, work, progress, integer_dates)
         validator = _Validator(con, sources, as_of)
         for table in TABLES:
             phases.step(f"check {table}")
@@ -1269,10 +1555,10 @@ def _build(sources, as_of, mappings, min_cell, encoding, progress, staging, impo
     shutil.rmtree(work)
     if not any((staging / REJECTED_DIR).iterdir()):
         (staging / REJECTED_DIR).rmdir()
-    current_geojson = out / GEOJSON
-    if current_geojson.is_file():
+    current_geojson = _previous_geojson(out)
+    if current_geojson is not None:
         # Boundaries are not part of an import; keep the ones the app already had.
-        shutil.copy2(current_geojson, staging / GEOJSON)
+        shutil.copy2(current_geojson, staging / GEOJSON, follow_symlinks=False)
 
     exit_code = EXIT_REJECTED if any(t.rejected for t in tables.values()) else EXIT_OK
     finished = _utc_now()

@@ -170,6 +170,62 @@ async def _session(url: str, pages: list[str], districts: list[str], seconds: fl
         stats.errors.append(f"connection: {type(exc).__name__}: {exc}")
 
 
+def listening_pid(url: str) -> int | None:
+    """The process listening on the URL's port on this machine (from /proc/net/tcp and the
+    processes' open sockets), so the memory of a server given by --url is measured too; None
+    where /proc does not tell (another OS, another user's process)."""
+    port = urlparse(url).port
+    if port is None:
+        return None
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local address "IP:PORT" in hex; state 0A is LISTEN
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in inodes:
+                    return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def reimport(data: Path) -> dict:
+    """Import the extract at `data` over itself (its own tables, copied out first: input files
+    inside the extract are refused), as an import in the middle of a load test does; over a real
+    folder this is the first import. Returns what it did."""
+    import shutil
+    import tempfile
+
+    from reemploy import importer
+    from reemploy.extracts import open_extract
+
+    extract = open_extract(data)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="reemploy-loadtest-") as folder:
+        copies = {}
+        for table, files in extract.files.items():
+            copies[table] = Path(folder) / f"{table}.parquet"
+            shutil.copyfile(files[0], copies[table])
+        first = not Path(data).is_symlink()
+        result = importer.import_extract(copies["enrollments"], copies["placements"], extract.as_of,
+                                         data, log=lambda text: None)
+    return {"first_import": first, "exit_code": result.exit_code,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -187,20 +243,31 @@ async def _sample_memory(pid: int | None, until: float, samples: list[float]) ->
 
 
 def run_load_test(url: str, sessions: int, seconds: float, pages: list[str],
-                  districts: list[str], server_pid: int | None = None) -> dict:
-    """Run `sessions` concurrent sessions for `seconds`; return latency, errors and memory."""
+                  districts: list[str], server_pid: int | None = None,
+                  import_at: float | None = None, data: Path | None = None) -> dict:
+    """Run `sessions` concurrent sessions for `seconds`; return latency, errors and memory. With
+    `import_at`, the extract at `data` is imported over itself that many seconds in (reimport)."""
     host = urlparse(url).hostname
     if host not in LOCAL_HOSTS:
         raise ValueError(f"load tests only target this machine, not {host!r}")
     stats = [SessionStats() for _ in range(sessions)]
     memory: list[float] = []
+    server_pid = server_pid or listening_pid(url)
+    imported: dict = {}
+
+    async def import_later() -> None:
+        await asyncio.sleep(import_at)
+        imported.update(await asyncio.to_thread(reimport, data))
 
     async def main() -> None:
         until = time.perf_counter() + seconds + 30
         sampler = asyncio.create_task(_sample_memory(server_pid, until, memory))
+        swap = asyncio.create_task(import_later()) if import_at is not None else None
         await asyncio.gather(*(
             _session(url, pages, districts, seconds, index, stats[index]) for index in range(sessions)
         ))
+        if swap is not None:
+            await swap
         sampler.cancel()
 
     asyncio.run(main())
@@ -219,4 +286,6 @@ def run_load_test(url: str, sessions: int, seconds: float, pages: list[str],
         "server_rss_mb_first": round(memory[0], 1) if memory else None,
         "server_rss_mb_last": round(memory[-1], 1) if memory else None,
         "server_rss_mb_max": round(max(memory), 1) if memory else None,
+        "server_pid": server_pid,
+        "import": imported or None,
     }

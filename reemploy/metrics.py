@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from reemploy import stats
+from reemploy import disclosure, stats
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, EMPLOYER_TYPES, GENDERS, PROGRAM_TYPES
 from reemploy.db import derived_dir, load_sql, query_params, run_query
 from reemploy.extracts import Extract
@@ -54,6 +54,8 @@ def add_rate(df: pd.DataFrame, measure: str, successes: str) -> pd.DataFrame:
     df[measure] = _ratio(df[successes], df[f"{measure}_n"])
     df[f"{measure}_low"] = low
     df[f"{measure}_high"] = high
+    # Everyone or no one: stats.suppress hides it on a small n, then drops this flag.
+    df[f"{measure}_extreme"] = (n > 0) & ((x == 0) | (x == n))
     return df
 
 
@@ -138,7 +140,7 @@ HEADLINE_NUMERATORS = {
 
 
 def suppress_breakdown(df: pd.DataFrame, rates: dict[str, str], min_cell: int,
-                       groups: tuple[str, ...] = ("program_type",)) -> pd.DataFrame:
+                       groups: tuple[str, ...] = ("program_type",), withheld=None) -> pd.DataFrame:
     """stats.suppress for a breakdown whose cells add up to a total shown elsewhere (a
     programme's districts, quarters or age bands to its headline figure), then
     stats.complementary_suppress per group of `groups` for each rate in `rates` (measure ->
@@ -147,6 +149,12 @@ def suppress_breakdown(df: pd.DataFrame, rates: dict[str, str], min_cell: int,
     numerators = {measure: df[successes].to_numpy() for measure, successes in rates.items()}
     governed = {measure: [successes] for measure, successes in rates.items()}
     df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW, extra=governed)
+    if withheld is not None and withheld.any():
+        # Cells another view would give away by subtraction (disclosure.withheld_cells), hidden
+        # before the complementary step so that it covers them too (issue 13).
+        for measure, successes in rates.items():
+            df = stats.suppress_cells(df, measure, withheld, reason=disclosure.REASON_DIFFERENCING,
+                                      blank=[successes])
     for measure, successes in rates.items():
         df = stats.complementary_suppress(df, groups, measure, min_cell,
                                           successes=numerators[measure], blank=[successes])
@@ -586,10 +594,19 @@ def employer_mix(
     df = (counts.set_index(["program_type", "employer_type"])["placement_count"]
           .reindex(grid, fill_value=0).astype("int64").reset_index())
     df["employer_share_n"] = df.groupby("program_type")["placement_count"].transform("sum")
-    df = add_rate(df, "employer_share", "placement_count")
+    df = add_rate(df, "employer_share", "placement_count").drop(columns="employer_share_extreme")
     df = order_programs(df).reset_index(drop=True)
-    return stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
-                          extra={"employer_share": ["placement_count"]})
+    df = stats.suppress(df, min_cell=min_cell, unreliable_below=UNRELIABLE_BELOW,
+                        extra={"employer_share": ["placement_count"]})
+    # The shares add up to 100%, so hiding one type's share hides nothing: a programme whose mix
+    # names a small group (a type with 1 to min_cell - 1 first jobs), or puts everyone of a
+    # small n in one type, is hidden whole (issue 13). A threshold of 1 hides nothing.
+    count, n = df["placement_count"].to_numpy(dtype=float), df["employer_share_n"].to_numpy(dtype=float)
+    small = (count > 0) & (count < min_cell)
+    everyone = (count == n) & (n < stats.EXTREME_FACTOR * min_cell) & (min_cell > 1)
+    risky = pd.Series(small | everyone).groupby(df["program_type"].to_numpy()).transform("any").to_numpy()
+    return stats.suppress_cells(df, "employer_share", risky & ~df["employer_share_suppressed"].to_numpy(bool),
+                                reason=stats.SUPPRESSED_EXTREME, blank=["placement_count"])
 
 
 # Several figures of one page rest on the same question under the same filters (the headline
@@ -629,6 +646,14 @@ def _query(con, extract: Extract, filters: Filters, name: str, **extra) -> pd.Da
     bound = {k: list(v) if isinstance(v, tuple) else v for k, v in extra.items()}
     return _remember((str(extract.path), extract.version, name, filters, tuple(sorted(extra.items()))),
                      lambda: run_query(con, name, query_params(extract, filters, **bound)))
+
+
+def _withheld_cells(con, extract, filters, min_cell, by, table) -> np.ndarray:
+    """disclosure.withheld_cells with its counts asked once per page run (the map and the gap
+    chart rest on the same breakdown)."""
+    return disclosure.withheld_cells(
+        con, extract, filters, min_cell, by, table,
+        fetch=lambda dimension: _query(con, extract, filters, "query_set_counts", by=dimension))
 
 
 def _strata(con, extract, filters) -> pd.DataFrame:
@@ -1175,10 +1200,12 @@ def outcomes_by_district(
     df["median_days_to_placement_n"] = df["median_days_to_placement_n"].fillna(0).astype("int64")
     df["median_days_to_placement"] = df["median_days_to_placement"].astype("float64")
     df = order_programs(df).sort_values("district", kind="stable").reset_index(drop=True)
-    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell)
+    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell,
+                              withheld=_withheld_cells(con, extract, filters, min_cell, "district", df))
 
 
-def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int) -> pd.DataFrame:
+def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int,
+                      withheld=None) -> pd.DataFrame:
     """Skills and mindset placement within 180 days per value of `dimension` (Wilson) and the gap
     skills minus mindset (Newcombe). `gap_n` is the smaller side's denominator, so the gap is
     suppressed whenever either side is."""
@@ -1217,8 +1244,9 @@ def _placement_gap_by(counts: pd.DataFrame, dimension: str, min_cell: int) -> pd
     # Hide what the long table of the same counts (outcomes_by_district) hides, complementary
     # cells included, and every gap with a hidden side: the gap and one side give the other.
     long = order_programs(add_rate(counts.copy(), "placement_rate_180d", "placed_180d_count"))
-    long = suppress_breakdown(long.sort_values(dimension, kind="stable").reset_index(drop=True),
-                              {"placement_rate_180d": "placed_180d_count"}, min_cell)
+    long = long.sort_values(dimension, kind="stable").reset_index(drop=True)
+    long = suppress_breakdown(long, {"placement_rate_180d": "placed_180d_count"}, min_cell,
+                              withheld=None if withheld is None else withheld(long))
     hidden = long[long["placement_rate_180d_suppressed"]]
     any_side = np.zeros(len(df), dtype=bool)
     for program in COMPARED_PROGRAMS:
@@ -1240,7 +1268,8 @@ def placement_gap_by_district(
     within the district, not an effect; the gap is suppressed when either side is (complementary
     cells included, as in outcomes_by_district)."""
     counts = _query(con, extract, filters, "placement_rate_by_district")
-    return _placement_gap_by(counts, "district", min_cell)
+    return _placement_gap_by(counts, "district", min_cell, withheld=lambda long: _withheld_cells(
+        con, extract, filters, min_cell, "district", long))
 
 
 def placement_rate_by_prior_sector(
@@ -1255,7 +1284,8 @@ def placement_rate_by_prior_sector(
     df = _query(con, extract, filters, "placement_rate_by_prior_sector")
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = order_programs(df).sort_values("prior_sector", kind="stable").reset_index(drop=True)
-    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell)
+    return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell,
+                              withheld=_withheld_cells(con, extract, filters, min_cell, "prior_sector", df))
 
 
 def fold_small_flows(paths: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, int]:

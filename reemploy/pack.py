@@ -181,12 +181,24 @@ def comparison_periods(filters: Filters, as_of: dt.date,
     return current, previous, note
 
 
-def _observed_before(headline: pd.DataFrame) -> dt.date | None:
+def observed_before(headline: pd.DataFrame) -> dt.date | None:
     """The first enrollment month not yet fully observed (metrics.headline_figures), if any."""
     if "observed_before_180d" not in headline or headline["observed_before_180d"].dropna().empty:
         return None
     first_open = pd.Timestamp(headline["observed_before_180d"].dropna().min())
     return None if first_open.year >= 9999 else first_open.date()
+
+
+def views_of(filters: Filters, as_of: dt.date, key_charts: list[KeyChart] | None = None,
+             first_open_month: dt.date | None = None) -> list[Filters]:
+    """Every filter set whose figures the pack prints (the view, each chart's view across its
+    dimension, the period and the previous one, `first_open_month` as in comparison_periods):
+    each must pass reemploy.disclosure."""
+    period, previous_period, _ = comparison_periods(filters, as_of, first_open_month)
+    views = [filters, period, previous_period]
+    for entry in KEY_CHARTS if key_charts is None else key_charts:
+        views.append(replace(filters, **{entry.across: ()}) if entry.across else filters)
+    return list(dict.fromkeys(views))
 
 
 def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
@@ -202,7 +214,7 @@ def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
         return memo[key]
 
     period, previous_period, note = comparison_periods(
-        filters, as_of, _observed_before(once("headline_figures", filters)))
+        filters, as_of, observed_before(once("headline_figures", filters)))
     sections = []
     for entry in KEY_CHARTS if key_charts is None else key_charts:
         shown = replace(filters, **{entry.across: ()}) if entry.across else filters

@@ -428,16 +428,26 @@ def suppress(df: pd.DataFrame, min_cell: int = 10, unreliable_below: int = 30,
     # The new columns are gathered and the frame built once: setting them one by one cost
     # about 8 ms for a four-row headline table, and a page suppresses a dozen tables.
     changed: dict = {}
+    dropped = []
     for m in measures:
         n = pd.to_numeric(df[f"{m}_n"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         n = np.nan_to_num(n, nan=0.0)
         hidden = n < min_cell
+        if f"{m}_extreme" in present:
+            # A rate of 0% or 100% tells every member of a small group their outcome (issue 13).
+            extreme = (df[f"{m}_extreme"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                       & (n < EXTREME_FACTOR * min_cell) & ~hidden & (min_cell > 1))
+            if extreme.any():
+                changed[f"{m}_suppressed_reason"] = np.where(
+                    hidden, SUPPRESSED_SMALL, np.where(extreme, SUPPRESSED_EXTREME, "")).astype(object)
+            hidden = hidden | extreme
+            dropped.append(f"{m}_extreme")  # it would say which hidden rate is 0% or 100%
         governed = [c for c in [m, f"{m}_low", f"{m}_high", *extra.get(m, [])] if c in present]
         for c in dict.fromkeys(governed):
             changed[c] = _blank(df[c], hidden)
         changed[f"{m}_suppressed"] = hidden
         changed[f"{m}_unreliable"] = (n >= min_cell) & (n < unreliable_below)
-    columns = {c: changed.pop(c) if c in changed else df[c] for c in cols}
+    columns = {c: changed.pop(c) if c in changed else df[c] for c in cols if c not in dropped}
     columns.update(changed)
     return pd.DataFrame(columns, index=df.index)
 
@@ -452,6 +462,10 @@ def _blank(col: pd.Series, hidden: np.ndarray) -> pd.Series:
 
 SUPPRESSED_SMALL = "small"
 SUPPRESSED_COMPLEMENTARY = "complementary"
+SUPPRESSED_EXTREME = "extreme"
+# A 0% or 100% rate is suppressed below this many times the threshold (30 people at 10). A
+# threshold of 1 means no suppression at all (hand-worked tests, local analysis): none either.
+EXTREME_FACTOR = 3
 
 
 def suppress_cells(df: pd.DataFrame, measure: str, hidden, reason: str = SUPPRESSED_COMPLEMENTARY,

@@ -25,19 +25,20 @@ from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPE
 from reemploy.charts import level_label, program_color, program_label
 from reemploy.db import connect
 from reemploy.extracts import (
+    MIN_CELL_ENV_VAR,
     DEFAULT_DATA_DIR,
     Extract,
     ExtractError,
     is_empty,
+    is_remote,
     open_extract,
-    recorded_min_cell,
+    effective_min_cell,
     resolve_data_dir,
 )
 from reemploy.filters import DATE_KEYS, URL_KEYS, Filters, filter_options_from, parse_query_params
 from reemploy.filters import _shorten as _code_span
 
 SAMPLE_SIZE = 200_000
-MIN_CELL_ENV_VAR = "REEMPLOY_MIN_CELL"
 SESSION_STATE_KEY = "_reemploy_session"
 
 # Page files and their labels. The pages/ folder makes Streamlit run in its pages-directory
@@ -73,20 +74,28 @@ WIDGET_LABELS = {
 
 
 def min_cell(extract: Extract | None = None) -> int:
-    """The suppression threshold: $REEMPLOY_MIN_CELL, else the one recorded at import, else 10."""
-    fallback = (recorded_min_cell(extract) if extract else None) or metrics.DEFAULT_MIN_CELL
-    try:
-        return max(1, int(os.environ.get(MIN_CELL_ENV_VAR, fallback)))
-    except ValueError:
-        return fallback
+    """The suppression threshold: $REEMPLOY_MIN_CELL (default 10), raised, never lowered, by the
+    one recorded at import (extracts.effective_min_cell)."""
+    return effective_min_cell(extract)
 
 
 @st.cache_resource(show_spinner=False)
 def _ensure_sample(path: str) -> None:
     # cache_resource runs this once per folder even when several sessions start together.
+    from reemploy.importer import publish_folder
     from reemploy.synthetic import generate_extract
 
-    generate_extract(Path(path), SAMPLE_SIZE)
+    # Published like an import (a versioned folder behind a symlink), so the first import over
+    # the sample swaps a symlink that sessions reading the sample survive (issue 13).
+    publish_folder(path, lambda folder: generate_extract(folder, SAMPLE_SIZE))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _clean_leftovers(path: str) -> None:
+    # Once per folder and process: what killed imports and builds left there (issue 13).
+    from reemploy.importer import clean_leftovers_if_idle
+
+    clean_leftovers_if_idle(path)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -113,20 +122,42 @@ class Session:
         Whatever filters a page passes, they carry this session's scope (the scope is part of
         the cache key and bound into the query), so no page can ask outside it."""
         filters = access.scope_filters(filters or self.filters, self.access)
-        return _load(
+        return rerun_if_moved(self.extract, lambda: _load(
             metric,
             self.extract.location,
             self.extract.version,
             filters,
             self.min_cell,
             tuple(sorted(options.items())),
-        )
+        ))
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
 def _load(metric, path, version, filters, cell, options) -> pd.DataFrame:
     con = _connection(path, version)
     return getattr(metrics, metric)(con, open_extract_cached(path, version), filters, cell, **dict(options))
+
+
+def rerun_if_moved(extract: Extract, compute):
+    """compute(); when it fails because the extract's files are gone from its path, rerun.
+
+    An extract that was a real folder (a sample from before issue 13) is moved away by the first
+    import while a run reads it. The run starts again on the extract now in place instead of
+    failing the page."""
+    try:
+        return compute()
+    except (duckdb.IOException, ExtractError, FileNotFoundError):
+        if extract_replaced(extract):
+            st.rerun()
+        raise
+
+
+def extract_replaced(extract: Extract) -> bool:
+    """True when the data folder now holds another version than `extract`."""
+    try:
+        return open_extract(resolve_data_dir()).version != extract.version
+    except ExtractError:
+        return False
 
 
 def clear_query_cache() -> None:
@@ -150,9 +181,26 @@ def load_extract() -> Extract:
     when the extract is missing or broken."""
     path = resolve_data_dir()
     try:
-        if is_empty(path) and (path == DEFAULT_DATA_DIR or path.exists()):
+        try:
+            empty = is_empty(path)
+        except OSError as exc:  # an unreadable folder
+            raise ExtractError(f"The extract folder {path} cannot be read ({exc.strerror}).",
+                               "Give the app's user permission to read it, or choose another "
+                               "folder.") from exc
+        # Only the default folder is filled with the sample: a folder named by REEMPLOY_DATA may
+        # be a home folder or an unmounted mount point, and must not get 200,000 rows (issue 13).
+        if not is_remote(str(path)) and not empty:
+            _clean_leftovers(str(path))
+        if empty and path == DEFAULT_DATA_DIR:
             with st.spinner(f"First start: generating the sample extract ({SAMPLE_SIZE:,} enrollments)…"):
                 _ensure_sample(str(path))
+        elif empty and not is_remote(str(path)) and not (Path(path).exists() and not Path(path).is_dir()):
+            raise ExtractError(
+                f"There is no extract in {path}." if Path(path).exists() else
+                f"The extract folder {path} does not exist.",
+                "Import one with `python -m reemploy import --enrollments FILE --placements FILE "
+                f"--as-of YYYY-MM-DD --out {path}`, or unset REEMPLOY_DATA to use the sample in "
+                "data/extracts/. (Only that default folder is filled with the sample by itself.)")
         extract = open_extract(path)
         # Connecting reads every row once (db.connect), so a file damaged inside fails here,
         # with this page, rather than in the first query a page runs. Cached: once per version.
@@ -160,7 +208,10 @@ def load_extract() -> Extract:
             raise ExtractError(f"The extract in {extract.location} holds no enrollments: there is "
                                "nothing to count.")
         return extract
-    except ExtractError as exc:
+    except (ExtractError, OSError) as exc:
+        if not isinstance(exc, ExtractError):
+            exc = ExtractError(f"The extract in {path} cannot be read ({exc.strerror or exc}).",
+                               "Check that the folder is there and readable, then reload the page.")
         st.error(f"**The extract cannot be used.** {exc.problem}", icon=":material/error:")
         st.markdown(f"**How to fix it:** {exc.fix}")
         st.caption(f"Extract folder: `{path}` (set it with the environment variable REEMPLOY_DATA).")
@@ -432,7 +483,8 @@ def page_header(title: str, question: str, session: Session) -> None:
     st.title(title)
     st.markdown(question)
     st.caption(
-        f"Data as of {session.extract.as_of.isoformat()} · {session.filters.describe()} · "
+        f"Data as of {session.extract.as_of.isoformat()} · "
+        f"{session.filters.describe(fmt.markdown_text)} · "
         f"rates and medians with fewer than {session.min_cell} people are suppressed."
     )
 
@@ -446,9 +498,39 @@ def no_records() -> None:
 
 def require_records(session: Session) -> None:
     """Stop the page with a notice when nothing matches the filters (a count: the page's own
-    figures are not computed for a page that will not show them)."""
+    figures are not computed for a page that will not show them), or when the view is withheld
+    because another view minus this one would give a small group away (reemploy.disclosure)."""
     if session.load("enrollment_counts").empty:
         no_records()
+    reason = withheld_view(session, session.filters)
+    if reason:
+        withheld_notice(reason, session.min_cell)
+
+
+@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
+def _withheld(path: str, version: str, filters: Filters, cell: int) -> str | None:
+    from reemploy import disclosure
+
+    return disclosure.withheld_view(_connection(path, version), open_extract_cached(path, version),
+                                    filters, cell)
+
+
+def withheld_view(session: Session, filters: Filters) -> str | None:
+    """Why the view under `filters` is withheld (reemploy.disclosure), or None; judged within
+    the session's scope, the views its user can open."""
+    filters = access.scope_filters(filters, session.access)
+    return rerun_if_moved(session.extract, lambda: _withheld(
+        session.extract.location, session.extract.version, filters, session.min_cell))
+
+
+def withheld_notice(reason: str, cell: int) -> None:
+    """The page's answer for a withheld view: say why and what to do, and stop drawing."""
+    st.warning(
+        "**This view is withheld.** Its figures could be subtracted from another view to give "
+        f"away a group of fewer than {cell} people: {fmt.markdown_text(reason)}. Widen the "
+        "filters (fewer, or broader, selections), or clear them.",
+        icon=":material/shield:")
+    st.stop()
 
 
 def show_chart(fig, data: pd.DataFrame, name: str, key: str, how_to_read: str,
@@ -670,7 +752,8 @@ def filter_hint(session: Session, filter_key: str, label: str, note: str = "") -
     if not values:
         return
     text, button = st.columns([5, 1], vertical_alignment="center")
-    text.info(f"Filtered to {label} **{', '.join(values)}** on every page. {note}".strip(),
+    names = fmt.markdown_text(", ".join(values))
+    text.info(f"Filtered to {label} **{names}** on every page. {note}".strip(),
               icon=":material/filter_alt:")
     button.button("Clear", key=f"{filter_key}_hint_clear", on_click=_clear_filter,
                   args=(filter_key,), icon=":material/close:", help=f"Show every {label} again.")
@@ -735,7 +818,13 @@ def dashboard_base_url() -> str:
 
 
 def meeting_pack(session: Session) -> pack.Pack:
-    """The meeting pack for this session's filters, from the cached metrics."""
+    """The meeting pack for this session's filters, from the cached metrics; a pack any of whose
+    views is withheld (reemploy.disclosure) is not built: the page says why and stops."""
+    first_open = pack.observed_before(session.load("headline_figures"))
+    for view in pack.views_of(session.filters, session.extract.as_of, first_open_month=first_open):
+        reason = withheld_view(session, view)
+        if reason:
+            withheld_notice(reason, session.min_cell)
     return pack.build_pack(session.load, session.extract.as_of, session.filters, session.min_cell,
                            url=pack.view_url(session.filters, dashboard_base_url()))
 

@@ -71,3 +71,29 @@ def test_the_scope_comparison_runs_every_page_open_and_signed_in_on_a_tiny_extra
     assert overview["scoped"]["figures"]["max_ms"] > 0 and overview["open"]["figures"]["max_ms"] > 0
     text = bench.format_scope_report(report)
     assert text.splitlines()[0].startswith("scope 北山: open access with that district filter")
+
+
+def test_loadtest_finds_the_process_listening_on_a_url_to_measure_its_memory():
+    # Issue 13: the report printed null memory for --url.
+    import os
+    import socket
+
+    from reemploy import loadtest
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert loadtest.listening_pid(f"http://127.0.0.1:{port}") == os.getpid()
+    assert loadtest.listening_pid(f"http://127.0.0.1:{port}") is None
+
+
+def test_loadtest_reimport_is_a_first_import_over_a_real_folder_then_a_swap(tmp_path):
+    from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
+    from reemploy import loadtest
+
+    placements = [p for p in TINY_PLACEMENTS if p["placement_id"] != "J5a"]  # before its enrollment
+    data = write_extract(tmp_path / "extract", TINY_ENROLLMENTS, placements)
+    assert loadtest.reimport(data)["first_import"] is True and data.is_symlink()
+    again = loadtest.reimport(data)
+    assert again["first_import"] is False and again["exit_code"] == 0

@@ -181,3 +181,159 @@ def test_a_repaired_extract_is_used_at_the_next_run_without_a_restart(tmp_path, 
     write_extract(path, TINY_ENROLLMENTS, TINY_PLACEMENTS)
     at.run()
     assert not at.exception and not at.error and shown_as_of(at) == {"2002-12-31"}
+
+
+# --------------------------------------------------------------------------- issue 13: faults
+
+
+def test_the_sample_the_app_generates_survives_the_first_import_under_an_open_session(tmp_path):
+    # Before issue 13 the sample was a real folder until the first import, which moved it away:
+    # a run that had opened it then failed with "No files found ... .derived/<old version>".
+    from reemploy.synthetic import generate_extract
+
+    out = tmp_path / "extract"
+    importer.publish_folder(out, lambda folder: generate_extract(folder, 2_000))
+    assert out.is_symlink()
+    old = open_extract(out)
+    old_con = connect(old)
+    before = metrics.summary(old_con, old, Filters(), 1)
+    import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
+    assert metrics.summary(old_con, old, Filters(), 1) == before
+    assert metrics.summary(connect(old), old, Filters(), 1) == before
+    assert open_extract(out).as_of == NEW_AS_OF
+
+
+def test_the_app_first_start_publishes_the_sample_behind_a_symlink(tmp_path, monkeypatch):
+    from reemploy import ui
+
+    monkeypatch.setattr(ui, "SAMPLE_SIZE", 1_000)
+    default = tmp_path / "data" / "extracts"
+    default.mkdir(parents=True)  # an empty real folder, as a fresh checkout may have
+    monkeypatch.setattr(ui, "DEFAULT_DATA_DIR", default)
+    ui._ensure_sample(str(default))
+    assert default.is_symlink() and open_extract(default).as_of is not None
+    assert [p.name for p in importer.version_folders(default)] == [default.resolve().name]
+
+
+def test_a_disk_that_fills_while_preparing_the_new_extract_leaves_the_previous_in_service(
+        tmp_path, monkeypatch, capsys):
+    import errno
+
+    from reemploy import cli, db
+
+    out = tmp_path / "extract"
+    import_rows(tmp_path, "old", TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF, out)
+    old = open_extract(out)
+    source = write_extract(tmp_path / "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF)
+    files_before = sorted(p.name for p in out.parent.iterdir())
+
+    def full(extract):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(db, "build_outcomes", full)
+    code = cli.main(["import", "--enrollments", str(source / "enrollments.parquet"), "--placements",
+                     str(source / "placements.parquet"), "--as-of", NEW_AS_OF.isoformat(),
+                     "--out", str(out), "--quiet"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "No space left on device" in error and "unchanged" in error
+    assert open_extract(out).version == old.version and out.resolve() == old.path
+    assert sorted(p.name for p in out.parent.iterdir()) == files_before
+
+
+def test_an_import_publishes_the_outcome_table_the_app_reads_already_built(tmp_path, monkeypatch):
+    from reemploy import db
+
+    out = tmp_path / "extract"
+    import_rows(tmp_path, "old", TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF, out)
+    built = list((out / ".derived" / open_extract(out).version).glob("enrollment_outcomes-*.parquet"))
+    assert len(built) == 1
+
+    def never(*args, **kwargs):
+        raise AssertionError("the outcome table was built again after publishing")
+
+    monkeypatch.setattr(db, "_new_connection", never)
+    assert db.build_outcomes(open_extract(out)) == built[0].resolve()
+
+
+@pytest.mark.parametrize("reader", ["_load", "_withheld"])
+def test_a_run_that_finds_its_real_folder_extract_moved_away_starts_again_on_the_new_one(
+        tmp_path, monkeypatch, reader):
+    # A sample written before issue 13 is a real folder; the first import over it moves it away
+    # while sessions read it. The page run that hits the moved files reruns on the new extract.
+    out = tmp_path / "extract"
+    write_extract(out, TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF)
+    at = session(out, monkeypatch)
+    assert shown_as_of(at) == {OLD_AS_OF.isoformat()}
+    from reemploy import ui
+
+    real_load = getattr(ui, reader)
+    calls = {"n": 0}
+
+    def swapped_during_the_run(*args):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
+            import duckdb
+            raise duckdb.IOException("IO Error: No files found that match the pattern")
+        return real_load(*args)
+
+    monkeypatch.setattr(ui, reader, swapped_during_the_run)
+    at.run()
+    assert not at.exception
+    assert shown_as_of(at) == {NEW_AS_OF.isoformat()}
+
+
+def test_streamlit_never_shows_a_traceback_to_users():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_a_data_folder_with_other_files_is_never_filled_with_the_sample(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("mine")
+    at = session(home, monkeypatch)
+    assert not at.exception
+    assert [p.name for p in home.iterdir()] == ["notes.txt"]
+    assert not list(tmp_path.glob("home.*"))
+    assert "There is no extract in" in at.error[0].value
+    assert "python -m reemploy import" in " ".join(m.value for m in at.markdown)
+
+
+def test_an_empty_or_missing_folder_named_by_reemploy_data_is_not_filled_either(tmp_path, monkeypatch):
+    for folder in (tmp_path / "mount", tmp_path / "missing"):
+        if folder.name == "mount":
+            folder.mkdir()
+        at = session(folder, monkeypatch)
+        expected = "There is no extract in" if folder.name == "mount" else "does not exist"
+        assert not at.exception and expected in at.error[0].value
+        assert not list(tmp_path.glob(f"{folder.name}.*"))
+        assert folder.name != "mount" or not any(folder.iterdir())
+
+
+def test_a_file_where_the_data_folder_should_be_gets_a_clear_page(tmp_path, monkeypatch):
+    file = tmp_path / "extract"
+    file.write_text("not a folder")
+    at = session(file, monkeypatch)
+    assert not at.exception
+    assert "is a file, not an extract folder" in at.error[0].value
+    assert file.read_text() == "not a folder"
+
+
+def test_an_unreadable_data_folder_gets_a_clear_page(tmp_path, monkeypatch):
+    # Tests run as root here, so permissions cannot make it unreadable: the OS error is forced.
+    from reemploy import extracts
+
+    folder = tmp_path / "extract"
+    write_extract(folder, TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF)
+
+    def denied(root):
+        raise PermissionError(13, "Permission denied", str(root / "manifest.json"))
+
+    monkeypatch.setattr(extracts, "_read_as_of", denied)
+    at = session(folder, monkeypatch)
+    assert not at.exception
+    assert "cannot be read (Permission denied)" in at.error[0].value

@@ -128,7 +128,7 @@ def on_datafusion(engines, name: str, params: dict) -> tuple[list, list]:
 @pytest.mark.parametrize("name", db.query_names())
 def test_each_question_gives_the_same_rows_on_datafusion_or_says_why_not(engines, name, filters):
     extract = engines[0]
-    params = db.query_params(extract, filters, horizons_days=[90, 180, 365, 30])
+    params = db.query_params(extract, filters, horizons_days=[90, 180, 365, 30], by="district")
     if name in DATAFUSION_NEEDS_DIALECT_CHANGES:
         with pytest.raises(Exception, match="(?i)planning|function"):
             on_datafusion(engines, name, params)
@@ -194,7 +194,7 @@ def on_spark(spark, name: str, params: dict) -> tuple[list, list]:
                          ids=["all", "period and programmes"])
 @pytest.mark.parametrize("name", db.query_names())
 def test_each_question_gives_the_same_rows_on_spark_or_says_why_not(spark, name, filters):
-    params = db.query_params(spark[0], filters, horizons_days=[90, 180, 365, 30])
+    params = db.query_params(spark[0], filters, horizons_days=[90, 180, 365, 30], by="district")
     if name in SPARK_NEEDS_DIALECT_CHANGES:
         with pytest.raises(Exception, match="UNRESOLVED_ROUTINE|PARSE_SYNTAX_ERROR"):
             on_spark(spark, name, params)

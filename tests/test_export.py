@@ -379,3 +379,30 @@ def test_without_a_browser_the_pdf_export_says_how_to_fix_it_and_writes_nothing(
     assert cli.main(["export", "--out", str(out), "--data", str(extract.path)]) == 2
     assert not out.exists()
     assert "apt-get install chromium" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["a folder named like a file", "a folder that does not exist"])
+def test_the_export_command_checks_where_it_writes_before_building_the_pack(sample, tmp_path, capsys,
+                                                                            monkeypatch, where):
+    # Issue 13: it built the whole pack and then crashed writing it.
+    from reemploy import pack
+
+    extract, _ = sample
+    if where == "a folder named like a file":
+        out = tmp_path / "somefolder.html"
+        out.mkdir()
+        message = "is a folder"
+    else:
+        out = tmp_path / "missing" / "pack.html"
+        message = "does not exist"
+    monkeypatch.setattr(pack, "build_pack", lambda *a, **k: pytest.fail("built the pack first"))
+    assert cli.main(["export", "--out", str(out), "--data", str(extract.path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_export_command_refuses_a_district_the_extract_does_not_hold(sample, tmp_path, capsys):
+    extract, _ = sample
+    assert cli.main(["export", "--out", str(tmp_path / "p.html"), "--data", str(extract.path),
+                     "--district", "Nowhere"]) == 2
+    assert "--district 'Nowhere' is not in the extract" in capsys.readouterr().err
+    assert not (tmp_path / "p.html").exists()

@@ -34,7 +34,9 @@ CASE_COUNT = 320
 # The TINY fixture's catalogue (tests/conftest.py) and the fixed code lists: the only strings
 # a query may ever be given.
 ALLOWED_STRINGS = {"北山", "Hexi", "coal", "textiles", *PROGRAM_TYPES, *GENDERS, *AGE_BANDS,
-                   "unknown", *EDUCATION_LEVELS}
+                   "unknown", *EDUCATION_LEVELS,
+                   # query_set_counts' $by: the breakdown the disclosure check groups by, ours.
+                   "", "district", "prior_sector"}
 QUERY_TEXTS = {db.load_sql(name) for name in db.query_names()}
 
 # Links the results must equal: each case is one of these plus something bad.
@@ -585,3 +587,160 @@ def test_every_option_of_every_filter_at_once_and_then_none(tiny_extract, monkey
     assert not at.exception, at.exception
     assert fingerprint(at) == unfiltered
     assert not sql_problems(executed, [])
+
+
+# --------------------------------------------------------------------------- issue 13: names
+
+# Names a case-management system could hold: each would run or render if written as it came.
+FORMULA_NAMES = ['=HYPERLINK("http://127.0.0.1:9/x","click")', "=cmd|' /C calc'!A0",
+                 "+SUM(1,2)", "-2+3", "@SUM(A1)", "\tlead tab"]
+MARKDOWN_NAMES = ["[phish](https://example.org)", "$$\\frac{1}{2}$$", ":red[alarm]",
+                  ":material/warning: x", "**bold** _it_ `code` <b>html</b>"]
+PLOTLY_NAME = '<a href="https://example.org/x">click</a>'
+
+
+def _unescaped_markdown(text: str) -> str:
+    # CommonMark: a backslash before ASCII punctuation stands for that character.
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace("\u2060", "")
+
+
+@pytest.mark.parametrize("name", MARKDOWN_NAMES + FORMULA_NAMES + [PLOTLY_NAME])
+def test_markdown_text_shows_a_name_as_written_and_leaves_no_markup_active(name):
+    from reemploy.formatting import markdown_text
+
+    escaped = markdown_text(name)
+    assert _unescaped_markdown(escaped) == name
+    # Every ASCII punctuation character is escaped, so none can open a link, math, a directive,
+    # emphasis or HTML; a colon is followed by a word joiner, so no :emoji: or :material/...:.
+    bare = re.sub(r"\\[!-/:-@\[-`{-~]", "", escaped)
+    assert not re.search(r"[!-/:-@\[-`{-~]", bare), escaped
+    assert not re.search(r":[A-Za-z]", escaped)
+
+
+@pytest.fixture
+def hostile_names_extract(tmp_path) -> Path:
+    from conftest import write_extract
+
+    rows, jobs = [], []
+    names = [MARKDOWN_NAMES[0], PLOTLY_NAME, FORMULA_NAMES[0]]
+    for d, district in enumerate(names):
+        for i in range(12):
+            for program in ("skills", "mindset"):
+                eid = f"{program[0]}{d}-{i}"
+                rows.append(dict(enrollment_id=eid, program_type=program, district=district,
+                                 prior_sector=FORMULA_NAMES[1] if i % 2 else ":red[s]",
+                                 enrolled_on=dt.date(2001, 1, 1), exited_on=dt.date(2001, 2, 1),
+                                 completed=True))
+                if i % 3:
+                    jobs.append(dict(placement_id=f"J{eid}", enrollment_id=eid,
+                                     started_on=dt.date(2001, 3, 1), monthly_wage=500.0))
+    return write_extract(tmp_path / "names", rows, jobs)
+
+
+# Keys whose strings Plotly renders as pseudo-HTML; customdata, x, y, locations and tickvals
+# are data it matches on, not text it shows (the y categories are shown through ticktext).
+RENDERED_KEYS = {"text", "hovertext", "ticktext", "label", "name", "hovertemplate"}
+
+
+def _rendered_strings(node, key=None) -> list[str]:
+    if isinstance(node, dict):
+        return [t for k, v in node.items() if k not in ("customdata", "x", "y", "locations",
+                "tickvals", "categoryarray", "geojson") for t in _rendered_strings(v, k)]
+    if isinstance(node, (list, tuple)):
+        return [t for v in node for t in _rendered_strings(v, key)]
+    if hasattr(node, "tolist"):
+        return _rendered_strings(node.tolist(), key)
+    return [node] if isinstance(node, str) and key in RENDERED_KEYS else []
+
+
+def _markdown_sources(at: AppTest) -> list[str]:
+    return [e.value for kind in ("caption", "info", "markdown", "warning") for e in at.get(kind)]
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/districts.py", "pages/sectors.py",
+                                  "pages/about.py"])
+def test_names_from_the_data_reach_markdown_escaped_on_every_page_header_and_filter_notice(
+        hostile_names_extract, monkeypatch, page):
+    from conftest import run_app
+
+    at = run_app(hostile_names_extract, monkeypatch, page,
+                 district=[MARKDOWN_NAMES[0]], sector=[":red[s]"])
+    assert not at.exception
+    sources = _markdown_sources(at)
+    shown = [s for s in sources if "phish" in s]
+    assert shown, sources
+    for text in shown:
+        assert "[phish](" not in text and ":red[" not in text
+        assert "phish\\]\\(https\\:\u2060\\/\\/example\\.org\\)" in text
+
+
+def test_plotly_shows_a_name_with_a_link_as_text_on_the_district_and_sector_charts(
+        hostile_names_extract):
+    from reemploy import metrics
+    from reemploy.db import connect
+    from reemploy.extracts import open_extract
+
+    extract = open_extract(hostile_names_extract)
+    con = connect(extract)
+    filters = Filters()
+    by_district = metrics.outcomes_by_district(con, extract, filters, 1)
+    gap = metrics.placement_gap_by_district(con, extract, filters, 1)
+    sectors = metrics.placement_rate_by_prior_sector(con, extract, filters, 1)
+    geojson = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"district": d},
+         "geometry": {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 0]]]}}
+        for i, d in enumerate(sorted(set(by_district["district"])))]}
+    figures = [
+        charts.district_ranked_chart(by_district, "placement_rate_180d", "skills", 1, [PLOTLY_NAME]),
+        charts.district_map_chart(by_district, geojson, "placement_rate_180d", "skills", 1, [PLOTLY_NAME]),
+        charts.district_gap_chart(gap, 1, [PLOTLY_NAME]),
+        charts.prior_sector_placement_chart(sectors, 1, [FORMULA_NAMES[1]]),
+    ]
+    for fig in figures:
+        rendered = _rendered_strings(fig.to_plotly_json())
+        assert rendered
+        assert not [t for t in rendered if "<a" in t], fig.layout.title.text
+    escaped = "&lt;a href=\"https://example.org/x\"&gt;click&lt;/a&gt;"
+    for fig in figures[:3]:
+        assert any(escaped in t for t in _rendered_strings(fig.to_plotly_json()))
+    # A click still hands back the name itself: customdata[0] is unescaped.
+    ranked = figures[0]
+    assert [PLOTLY_NAME] in [list(c) for c in ranked.data[0].customdata]
+
+
+def _names_table():
+    import pandas as pd
+
+    return pd.DataFrame({"district": FORMULA_NAMES, "placement_rate_180d": [0.5] * 6,
+                         "placement_rate_180d_n": [12, 13, 14, 15, 16, 17],
+                         "change": ["-3", "+1.5", "-2.5", "x", "y", "z"]})
+
+
+def test_csv_download_writes_every_formula_like_name_as_text_and_numbers_as_numbers():
+    import csv
+    import io
+
+    table = export.table_for_export(_names_table(), 10)
+    rows = list(csv.DictReader(io.StringIO(export.csv_bytes(table).decode("utf-8-sig"))))
+    assert [r["district"] for r in rows] == ["'" + name for name in FORMULA_NAMES]
+    assert [r["placement_rate_180d_n"] for r in rows] == ["12", "13", "14", "15", "16", "17"]
+    # A plain signed number is not a formula and stays a number.
+    assert [r["change"] for r in rows][:3] == ["-3", "+1.5", "-2.5"]
+
+
+def test_excel_download_stores_formula_like_names_as_text_cells_exactly():
+    import io
+
+    import openpyxl
+
+    table = export.table_for_export(_names_table(), 10)
+    about = {"filters": "district: " + FORMULA_NAMES[0]}
+    book = openpyxl.load_workbook(io.BytesIO(export.xlsx_bytes(table, about)))
+    data = book["data"]
+    names = [data.cell(row=i, column=1) for i in range(2, 8)]
+    assert [c.value for c in names] == FORMULA_NAMES
+    assert {c.data_type for c in names} == {"s"}  # text cells, never "f" (formula)
+    assert [data.cell(row=i, column=3).value for i in range(2, 8)] == [12, 13, 14, 15, 16, 17]
+    cells = [c for row in book["about"].iter_rows() for c in row]
+    assert "f" not in {c.data_type for c in cells}
+    assert not [ws for ws in book.worksheets if ws._hyperlinks]

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -515,11 +516,11 @@ def test_each_import_gets_a_new_version_and_only_the_previous_one_is_kept(inputs
     out, first = previous
     versions = []
     for as_of in ("2002-12-31", "2003-06-30", "2003-12-31"):
-        assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out, "--min-cell", "5", as_of=as_of) == 0
+        assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out, "--min-cell", "15", as_of=as_of) == 0
         extract = open_extract(out)
         versions.append(extract.version)
         assert extract.as_of.isoformat() == as_of
-        assert extract.manifest["min_cell"] == 5
+        assert extract.manifest["min_cell"] == 15
     assert len(set(versions)) == 3  # even the same files and as_of give a new version
     kept = importer.version_folders(out)
     assert len(kept) == 2 and out.resolve() in kept
@@ -594,21 +595,254 @@ def test_an_open_extract_keeps_reading_its_version_after_the_next_import(inputs,
     assert pq.read_metadata(after.files["placements"][0]).num_rows == 1
 
 
-def test_the_recorded_min_cell_is_used_unless_overridden(inputs, tmp_path, capsys, monkeypatch):
+def test_a_recorded_min_cell_raises_the_operators_threshold_and_never_lowers_it(inputs, tmp_path, capsys,
+                                                                              monkeypatch):
+    # Issue 13: `import --min-cell 1` wrote a threshold that lowered suppression for every user.
     from reemploy import ui
 
+    monkeypatch.delenv("REEMPLOY_MIN_CELL", raising=False)
     out = tmp_path / "extract"
-    assert run_import(write_csv(inputs / "e.csv", ENROLLMENTS), write_csv(inputs / "p.csv", PLACEMENTS),
-                      out, "--min-cell", "3") == 0
+    e, p = write_csv(inputs / "e.csv", ENROLLMENTS), write_csv(inputs / "p.csv", PLACEMENTS)
+    capsys.readouterr()
+    assert run_import(e, p, out, "--min-cell", "1") == 2
+    assert "below the operator's threshold 10" in capsys.readouterr().err and not out.exists()
+    assert run_import(e, p, out, "--min-cell", "25") == 0
 
     def threshold(*options) -> int:
         capsys.readouterr()
         assert cli.main(["summary", "--data", str(out), *options]) == 0
         return json.loads(capsys.readouterr().out)["suppression_threshold"]
 
-    assert threshold() == 3
-    assert threshold("--min-cell", "20") == 20
-    monkeypatch.delenv("REEMPLOY_MIN_CELL", raising=False)
-    assert ui.min_cell(open_extract(out)) == 3
-    monkeypatch.setenv("REEMPLOY_MIN_CELL", "7")
-    assert ui.min_cell(open_extract(out)) == 7
+    assert threshold() == 25
+    assert threshold("--min-cell", "40") == 40
+    assert threshold("--min-cell", "3") == 25  # the recorded one is higher: it stays
+    assert ui.min_cell(open_extract(out)) == 25
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", "30")
+    assert ui.min_cell(open_extract(out)) == 30
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", "2")  # the operator may lower their own setting ...
+    assert ui.min_cell(open_extract(out)) == 25  # ... but not below what the extract asks for
+    # A manifest written by hand with a lower threshold cannot lower it either.
+    manifest = out / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "min_cell": 1}))
+    monkeypatch.delenv("REEMPLOY_MIN_CELL")
+    assert ui.min_cell(open_extract(out)) == 10
+    assert threshold() == 10
+
+
+def test_rejected_rows_file_writes_formula_like_values_as_text(inputs, tmp_path):
+    # Issue 13: rejected/<table>.csv sits beside person identifiers and is opened in Excel.
+    formula = "=cmd|' /C calc'!A0"
+    rows = changed(ENROLLMENTS, 0, district=formula, enrolled_on="not a date")
+    rows = changed(rows, 1, provider="@SUM(A1)", cost="-5")
+    out = tmp_path / "extract"
+    assert run_import(write_csv(inputs / "e.csv", rows), write_csv(inputs / "p.csv", PLACEMENTS), out) == 1
+    refused = {r["enrollment_id"]: r for r in rejected_rows(out, "enrollments")}
+    assert refused["E1"]["district"] == "'" + formula
+    assert refused["E2"]["provider"] == "'@SUM(A1)"
+    assert refused["E2"]["cost"] == "-5"  # a plain number is not a formula
+    assert refused["E1"]["row"] == "1"
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 13: imports that changed data without a word
+# --------------------------------------------------------------------------------------------
+
+
+def _enrollments_parquet(path: Path, **columns) -> Path:
+    table = pa.table({c: [r[c] for r in ENROLLMENTS] for c in ENROLLMENT_COLUMNS})
+    for name, array in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), name, array)
+    pq.write_table(table, path)
+    return path
+
+
+def test_parquet_day_counts_in_a_date_column_are_refused_unless_their_unit_is_stated(inputs, previous, capsys):
+    out, _ = previous
+    # 2000-01-10, 2001-02-01, 2001-06-01 as days since 1970 (an int32 column, no date type).
+    days = [(dt.date.fromisoformat(r["enrolled_on"]) - dt.date(1970, 1, 1)).days for r in ENROLLMENTS]
+    assert days == [10966, 11354, 11474]
+    source = _enrollments_parquet(inputs / "e.parquet", enrolled_on=pa.array(days, pa.int32()))
+    capsys.readouterr()
+    assert run_import(source, inputs / "ok_p.csv", out) == 2
+    error = capsys.readouterr().err
+    assert "'enrolled_on'" in error and "--integer-dates" in error
+    assert_unchanged(previous)
+    assert run_import(source, inputs / "ok_p.csv", out, "--integer-dates", "epoch-days") == 0
+    rows = {r["enrollment_id"]: r["enrolled_on"] for r in read_table(out, "enrollments")}
+    assert rows == {"E1": dt.date(2000, 1, 10), "E2": dt.date(2001, 2, 1), "E3": dt.date(2001, 6, 1)}
+
+
+def test_parquet_zoned_timestamps_give_the_date_on_their_own_wall_clock(inputs, tmp_path):
+    import pandas as pd
+
+    # 23:30 in Los Angeles is 07:30 UTC the next day; the enrollment was on the local day.
+    local = pd.Series([pd.Timestamp(r["enrolled_on"] + " 23:30") for r in ENROLLMENTS]).dt.tz_localize(
+        "America/Los_Angeles")
+    naive = pa.array([dt.datetime(2000, 3, 10, 23, 59), dt.datetime(2001, 2, 8, 0, 0),
+                      dt.datetime(2001, 6, 1, 12, 0)], pa.timestamp("ms"))
+    source = _enrollments_parquet(inputs / "e.parquet", enrolled_on=pa.array(local), exited_on=naive)
+    out = tmp_path / "extract"
+    assert run_import(source, write_csv(inputs / "p.csv", PLACEMENTS), out) == 0
+    rows = {r["enrollment_id"]: (r["enrolled_on"], r["exited_on"]) for r in read_table(out, "enrollments")}
+    assert rows == {"E1": (dt.date(2000, 1, 10), dt.date(2000, 3, 10)),
+                    "E2": (dt.date(2001, 2, 1), dt.date(2001, 2, 8)),
+                    "E3": (dt.date(2001, 6, 1), dt.date(2001, 6, 1))}
+
+
+def test_a_nested_parquet_column_is_refused_by_name_and_an_unused_one_ignored(inputs, previous, capsys):
+    out, _ = previous
+    nested = pa.array([{"name": r["district"]} for r in ENROLLMENTS])
+    source = _enrollments_parquet(inputs / "e.parquet", district=nested)
+    capsys.readouterr()
+    assert run_import(source, inputs / "ok_p.csv", out) == 2
+    error = capsys.readouterr().err
+    assert "column 'district'" in error and "nested" in error and "Traceback" not in error
+    assert_unchanged(previous)
+    extra = pa.table({c: [r[c] for r in ENROLLMENTS] for c in ENROLLMENT_COLUMNS}).append_column(
+        "tags", pa.array([["a"], [], ["b", "c"]]))
+    pq.write_table(extra, inputs / "e2.parquet")
+    assert run_import(inputs / "e2.parquet", inputs / "ok_p.csv", out) == 0
+    assert report(out)["sources"]["enrollments"]["ignored_columns"] == ["tags"]
+
+
+def test_excel_formulas_without_a_saved_value_are_refused_with_the_cell(inputs, previous, capsys):
+    openpyxl = pytest.importorskip("openpyxl")
+    out, _ = previous
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(ENROLLMENT_COLUMNS))
+    for row in ENROLLMENTS:
+        sheet.append([row[c] for c in ENROLLMENT_COLUMNS])
+    for number in (2, 3, 4):
+        sheet[f"P{number}"] = f"=I{number}*2"  # cost; openpyxl saves no computed value
+    book.save(inputs / "e.xlsx")
+    capsys.readouterr()
+    assert run_import(inputs / "e.xlsx", inputs / "ok_p.csv", out) == 2
+    error = capsys.readouterr().err
+    assert "3 formula cell(s) have no saved value" in error
+    assert "data row 1, column 'cost' (cell P2: =I2*2)" in error
+    assert_unchanged(previous)
+
+
+def test_a_nul_byte_after_the_first_4_kb_is_refused_with_its_row(inputs, previous, capsys):
+    out, _ = previous
+    filler = [dict(ENROLLMENTS[0], enrollment_id=f"F{i}", program_name="x" * 100) for i in range(60)]
+    path = write_csv(inputs / "e.csv", ENROLLMENTS + filler)
+    data = path.read_bytes()
+    position = data.index(b"F55,P1,")
+    assert position > 4096
+    path.write_bytes(data.replace(b"F55,P1,\xe5\x8c\x97\xe5\xb1\xb1", b"F55,P1,Hexi\x00evil"))
+    capsys.readouterr()
+    assert run_import(path, inputs / "ok_p.csv", out) == 2
+    assert "a NUL byte at data row 59" in capsys.readouterr().err  # 3 rows, then F0..F55
+    assert_unchanged(previous)
+
+
+def test_a_nul_character_in_parquet_text_rejects_the_row(inputs, tmp_path):
+    districts = pa.array(["Hexi\x00evil", "Hexi", "Hexi"])
+    source = _enrollments_parquet(inputs / "e.parquet", district=districts)
+    out = tmp_path / "extract"
+    assert run_import(source, write_csv(inputs / "p.csv", PLACEMENTS), out) == 1
+    assert rejected(out, "enrollments") == {1: "district: contains a NUL character ('Hexi\\0evil')"}
+
+
+def test_invisible_characters_are_removed_and_text_is_nfc_so_ids_and_names_match(inputs, tmp_path):
+    rows = [dict(ENROLLMENTS[0], enrollment_id="E1\u200b", district="Zu\u0308rich\u00ad"),
+            dict(ENROLLMENTS[1], enrollment_id="\u2060E2", district="Z\u00fcrich"),
+            dict(ENROLLMENTS[2], enrollment_id="E3", district="He\u200dxi\u200e")]
+    out = tmp_path / "extract"
+    assert run_import(write_csv(inputs / "e.csv", rows), write_csv(inputs / "p.csv", PLACEMENTS), out) == 0
+    got = {r["enrollment_id"]: r["district"] for r in read_table(out, "enrollments")}
+    assert got == {"E1": "Z\u00fcrich", "E2": "Z\u00fcrich", "E3": "Hexi"}
+    # ... and an id that differs from another only by an invisible character is a duplicate.
+    rows = [dict(ENROLLMENTS[0], enrollment_id="E1\u200b"), *ENROLLMENTS]
+    assert run_import(write_csv(inputs / "e2.csv", rows), inputs / "p.csv", out) == 1
+    assert set(rejected(out, "enrollments")) == {1, 2}
+
+
+@pytest.mark.parametrize("endings, message", [
+    ([b"\r\n", b"\n", b"\r\n", b"\r\n"], "the header ends in CRLF but data row 1 in LF"),
+    ([b"\n", b"\n", b"\r\n", b"\n"], "the header ends in LF but data row 2 in CRLF"),
+    ([b"\r", b"\r", b"\r", b"\r"], "carriage return alone"),
+], ids=["crlf-then-lf", "lf-then-crlf", "cr-only"])
+def test_mixed_or_cr_only_line_endings_are_refused_naming_the_file_and_row(inputs, previous, capsys,
+                                                                          endings, message):
+    out, _ = previous
+    lines = write_csv(inputs / "e.csv", ENROLLMENTS).read_bytes().split(b"\n")[:4]
+    path = inputs / "e.csv"
+    path.write_bytes(b"".join(line + end for line, end in zip(lines, endings)))
+    capsys.readouterr()
+    assert run_import(path, inputs / "ok_p.csv", out) == 2
+    error = capsys.readouterr().err
+    assert message in error and str(path) in error and "Traceback" not in error
+    assert_unchanged(previous)
+
+
+def test_a_crlf_file_with_line_breaks_inside_quoted_values_still_imports(inputs, tmp_path):
+    rows = changed(ENROLLMENTS, 0, program_name="Computer\noperation")
+    path = inputs / "e.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(list(rows[0]))
+        writer.writerows([list(r.values()) for r in rows])
+    out = tmp_path / "extract"
+    assert run_import(path, write_csv(inputs / "p.csv", PLACEMENTS), out) == 0
+    names = {r["enrollment_id"]: r["program_name"] for r in read_table(out, "enrollments")}
+    assert names["E1"] == "Computer\noperation"
+
+
+def test_input_files_inside_the_extract_folder_are_refused_and_kept(inputs, previous, capsys):
+    # Issue 13: publishing moved them away with the old version and a later import deleted them.
+    out, _ = previous
+    inside = out.resolve() / "new_enrollments.csv"
+    write_csv(inside, ENROLLMENTS)
+    digest = tree_digest(out)
+    capsys.readouterr()
+    assert run_import(inside, inputs / "ok_p.csv", out) == 2
+    assert "is inside the extract folder" in capsys.readouterr().err
+    assert tree_digest(out) == digest and inside.is_file()
+
+
+def test_a_symlink_at_the_lock_file_is_refused_not_followed(inputs, previous, tmp_path, capsys):
+    out, _ = previous
+    target = tmp_path / "elsewhere.txt"
+    lock = out.parent / f"{out.name}.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(target)
+    capsys.readouterr()
+    assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out) == 2
+    assert "is a symlink" in capsys.readouterr().err
+    assert not target.exists()
+    assert_unchanged(previous)
+
+
+def test_a_symlinked_districts_geojson_is_refused_not_copied_into_the_extract(inputs, previous, tmp_path,
+                                                                             capsys):
+    out, _ = previous
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not boundaries")
+    (out / "districts.geojson").symlink_to(secret)
+    digest = tree_digest(out)
+    capsys.readouterr()
+    assert run_import(inputs / "ok_e.csv", inputs / "ok_p.csv", out) == 2
+    assert "districts.geojson is a symlink" in capsys.readouterr().err
+    assert tree_digest(out) == digest
+    assert not [p for p in out.parent.rglob("districts.geojson") if p.read_text() == "not boundaries"
+                and not p.is_symlink()]
+
+
+def test_leftovers_of_killed_imports_and_builds_are_removed_when_no_import_runs(previous):
+    out, _ = previous
+    partial = out.parent / f"{out.name}.partial-deadbeef"
+    (partial / ".work").mkdir(parents=True)
+    (partial / ".work" / "e.utf8.csv").write_text("half")
+    derived = out.resolve() / ".derived" / open_extract(out).version
+    dead = derived / ".enrollment_outcomes-x.parquet.999999999.1.tmp"  # no such process
+    alive = derived / f".enrollment_outcomes-x.parquet.{os.getpid()}.1.tmp"
+    dead.write_text("half")
+    alive.write_text("being written")
+    with importer._Lock(out):  # an import is running: nothing is touched
+        assert importer.clean_leftovers_if_idle(out) is False
+    assert partial.is_dir() and dead.is_file()
+    assert importer.clean_leftovers_if_idle(out) is True
+    assert not partial.exists() and not dead.exists() and alive.is_file()

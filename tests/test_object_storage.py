@@ -94,7 +94,7 @@ def answers(location, filters: Filters) -> dict[str, pd.DataFrame]:
     extract = open_extract(location)
     con = db.connect(extract)
     try:
-        params = db.query_params(extract, filters, horizons_days=[90, 180, 365, 30])
+        params = db.query_params(extract, filters, horizons_days=[90, 180, 365, 30], by="district")
         return {name: db.run_query(con, name, params) for name in db.query_names()}
     finally:
         con.close()

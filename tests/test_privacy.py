@@ -9,8 +9,9 @@ each hidden cell's numerator between 0 and its n. Without complementary suppress
 the small district's placements exactly (the control test shows it); with it, every hidden
 cell keeps a range of possible values.
 
-Out of reach of cell suppression, and so not tested: differencing across filter sets (the
-headline for all districts minus the headline for all but one), which interactive filters allow.
+Differencing across filter sets (the headline for a district minus that district's row under a
+sector filter), out of reach of cell suppression, is issue 13's attack: reemploy.disclosure
+withholds the view or cell instead; the tests at the end run it as the issue wrote it.
 """
 
 from __future__ import annotations
@@ -432,3 +433,180 @@ def test_the_fixture_has_a_small_cell_in_every_breakdown_the_attack_reads(small)
         table = load(small, metric)
         reasons = set(table["placement_rate_180d_suppressed_reason"])
         assert {"small", "complementary"} <= reasons, metric
+
+
+# --------------------------------------------------------------------------- issue 13: differencing
+
+ATTACK_DISTRICT = "Hexi"
+
+
+def _attack_rows():
+    """Issue 13's attack as written: in the small district Hexi, skills trainees who lost a job in
+    machinery (30, 12 placed within 180 days) and in textiles (4, 3 placed); so the Overview for
+    Hexi shows skills 15 placed of 34, Districts filtered to machinery Hexi's skills 12 of 30,
+    and 15 - 12 = 3 of 4 is the hidden skills x textiles cell. Mindset in Hexi is machinery only
+    (20, 10 placed); the big district Tiexi has 40 of each programme and sector."""
+    cells = [("Hexi", "skills", "machinery", 30, 12), ("Hexi", "skills", "textiles", 4, 3),
+             ("Hexi", "mindset", "machinery", 20, 10),
+             ("Tiexi", "skills", "machinery", 40, 20), ("Tiexi", "skills", "textiles", 40, 10),
+             ("Tiexi", "mindset", "machinery", 40, 16), ("Tiexi", "mindset", "textiles", 40, 12)]
+    enrollments, placements = [], []
+    for district, program, sector, size, placed in cells:
+        for i in range(size):
+            eid = f"{district[0]}{program[0]}{sector[0]}{i}"
+            enrollments.append(dict(enrollment_id=eid, program_type=program, district=district,
+                                    prior_sector=sector, enrolled_on=D("2001-01-01"),
+                                    exited_on=D("2001-02-01"), completed=True))
+            if i < placed:
+                placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid,
+                                       started_on=D("2001-03-01"), monthly_wage=600.0))
+    return enrollments, placements
+
+
+@pytest.fixture(scope="module")
+def attack_extract(tmp_path_factory):
+    enrollments, placements = _attack_rows()
+    path = write_extract(tmp_path_factory.mktemp("attack") / "extract", enrollments, placements, AS_OF)
+    extract = open_extract(path)
+    return extract, connect(extract)
+
+
+def _skills(table: pd.DataFrame, **where) -> dict:
+    rows = table[table["program_type"] == "skills"]
+    for column, value in where.items():
+        rows = rows[rows[column] == value]
+    assert len(rows) == 1
+    return rows.iloc[0].to_dict()
+
+
+def test_the_overview_of_the_small_district_is_shown_exactly(attack_extract):
+    from reemploy import disclosure
+
+    extract, con = attack_extract
+    hexi = Filters(districts=(ATTACK_DISTRICT,))
+    assert disclosure.withheld_view(con, extract, hexi, MIN_CELL) is None
+    skills = _skills(metrics.headline_figures(con, extract, hexi, MIN_CELL))
+    assert (skills["placed_180d_count"], skills["placement_rate_180d_n"]) == (15, 34)
+
+
+def test_districts_filtered_to_machinery_withholds_the_small_districts_skills_cell(attack_extract):
+    extract, con = attack_extract
+    machinery = Filters(sectors=("machinery",))
+    for metric in ("outcomes_by_district", "placement_gap_by_district"):
+        table = metrics.__dict__[metric](con, extract, machinery, MIN_CELL)
+        if metric == "outcomes_by_district":
+            hexi = _skills(table, district=ATTACK_DISTRICT)
+            assert hexi["placement_rate_180d_suppressed"]
+            assert hexi["placement_rate_180d_suppressed_reason"] == "differencing"
+            assert pd.isna(hexi["placed_180d_count"]) and pd.isna(hexi["placement_rate_180d"])
+            # Mindset in Hexi has no other sector: nothing to subtract, it stays.
+            mindset = table[(table["program_type"] == "mindset") & (table["district"] == ATTACK_DISTRICT)]
+            assert mindset["placed_180d_count"].tolist() == [10]
+            note = export.table_for_export(table, MIN_CELL)["note"]
+            assert note.str.contains("another view minus this cell").sum() == 1
+        else:
+            row = table[table["district"] == ATTACK_DISTRICT].iloc[0]
+            assert row["skills_placement_rate_180d_suppressed"] and pd.isna(row["skills_placed_180d_count"])
+            assert row["gap_suppressed"]
+
+
+def test_the_attack_of_the_issue_cannot_recover_the_hidden_cell(attack_extract):
+    # 15 - 12 = 3 of 4 needs the 12: no view of the three (Overview for Hexi, Districts and its
+    # gap chart filtered to machinery, Sectors for Hexi) and no download of them gives it.
+    extract, con = attack_extract
+    hexi, machinery = Filters(districts=(ATTACK_DISTRICT,)), Filters(sectors=("machinery",))
+    total = _skills(metrics.headline_figures(con, extract, hexi, MIN_CELL))["placed_180d_count"]
+    candidates = []
+    for table in (metrics.outcomes_by_district(con, extract, machinery, MIN_CELL),):
+        hexi_row = export.table_for_export(table, MIN_CELL)
+        hexi_row = hexi_row[(hexi_row["program_type"] == "skills") & (hexi_row["district"] == ATTACK_DISTRICT)]
+        candidates += [v for v in hexi_row["placed_180d_count"] if pd.notna(v)]
+    sectors = export.table_for_export(metrics.placement_rate_by_prior_sector(con, extract, hexi, MIN_CELL), MIN_CELL)
+    skills = sectors[sectors["program_type"] == "skills"]
+    assert skills["placed_180d_count"].isna().all()  # textiles small, machinery beside it
+    assert candidates == [] and total == 15
+
+
+@pytest.mark.parametrize("filters, withheld", [
+    (Filters(districts=(ATTACK_DISTRICT,), sectors=("machinery",)), True),  # all-minus: 4
+    (Filters(districts=(ATTACK_DISTRICT,), sectors=("machinery", "textiles")), True),  # a value: 4
+    # The 4 themselves: nothing else differs by a small group; their rates are suppressed as
+    # every rate of fewer than 10 people is.
+    (Filters(districts=(ATTACK_DISTRICT,), sectors=("textiles",)), False),
+    (Filters(districts=("Tiexi",), sectors=("machinery",)), False),
+    (Filters(sectors=("machinery",)), False),
+    (Filters(districts=(ATTACK_DISTRICT,)), False),
+    (Filters(districts=(ATTACK_DISTRICT,), sectors=("machinery",), programs=("mindset",)), False),
+], ids=["district-and-sector", "two-sectors", "the-small-sector", "big-district", "sector", "district",
+        "mindset-only"])
+def test_a_view_that_differs_from_another_by_a_small_group_is_withheld(attack_extract, filters, withheld):
+    from reemploy import disclosure
+
+    extract, con = attack_extract
+    assert (disclosure.withheld_view(con, extract, filters, MIN_CELL) is not None) is withheld
+
+
+def test_summary_and_the_pack_refuse_a_withheld_view_and_name_why(attack_extract, tmp_path, capsys):
+    extract, _ = attack_extract
+    capsys.readouterr()
+    assert cli.main(["summary", "--data", str(extract.path), "--district", ATTACK_DISTRICT,
+                     "--sector", "machinery"]) == 2
+    error = capsys.readouterr().err
+    assert "withheld" in error and "prior sector filter" in error
+    assert cli.main(["export", "--out", str(tmp_path / "p.html"), "--data", str(extract.path),
+                     "--district", ATTACK_DISTRICT, "--sector", "machinery"]) == 2
+    assert not (tmp_path / "p.html").exists()
+    assert cli.main(["summary", "--data", str(extract.path), "--district", ATTACK_DISTRICT]) == 0
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/districts.py", "pages/meeting_pack.py"])
+def test_the_app_withholds_the_view_with_a_notice_and_no_figures(attack_extract, monkeypatch, page):
+    from conftest import run_app
+
+    extract, _ = attack_extract
+    at = run_app(extract.path, monkeypatch, page, min_cell=MIN_CELL,
+                 district=[ATTACK_DISTRICT], sector=["machinery"])
+    assert not at.exception
+    assert [w.value for w in at.warning if "This view is withheld" in w.value]
+    assert not at.get("plotly_chart") and not at.get("download_button")
+
+
+def _rate_table(placed: int, n: int) -> pd.DataFrame:
+    df = pd.DataFrame({"program_type": ["skills"], "placement_rate_180d_n": [n], "placed_180d_count": [placed]})
+    df = metrics.add_rate(df, "placement_rate_180d", "placed_180d_count")
+    return stats.suppress(df, min_cell=MIN_CELL, extra={"placement_rate_180d": ["placed_180d_count"]})
+
+
+@pytest.mark.parametrize("placed, n, hidden", [
+    (12, 12, True), (0, 29, True), (29, 29, True),  # everyone or no one of fewer than 30
+    (30, 30, False), (0, 30, False), (11, 12, False), (5, 9, True),  # 5 of 9: fewer than 10
+])
+def test_a_rate_of_0_or_100_percent_on_fewer_than_three_times_the_threshold_is_suppressed(placed, n, hidden):
+    table = _rate_table(placed, n)
+    row = table.iloc[0]
+    assert bool(row["placement_rate_180d_suppressed"]) is hidden
+    assert pd.isna(row["placed_180d_count"]) is hidden
+    assert "placement_rate_180d_extreme" not in table.columns  # it would say which is 0 or 100%
+    if hidden and n >= MIN_CELL:
+        assert row["placement_rate_180d_suppressed_reason"] == "extreme"
+        note = export.table_for_export(table, MIN_CELL)["note"].iloc[0]
+        assert note.startswith("suppressed: would tell the outcome of everyone in a group of fewer than 30")
+
+
+def test_an_employer_mix_that_names_a_small_group_is_hidden_whole(tmp_path):
+    # 25 skills first jobs: 22 private, 3 self-employed (a group of 3); 40 mindset: 20 and 20.
+    enrollments, placements = [], []
+    for program, types in (("skills", ["private"] * 22 + ["self_employed"] * 3),
+                           ("mindset", ["private"] * 20 + ["collective"] * 20)):
+        for i, employer in enumerate(types):
+            eid = f"{program[0]}{i}"
+            enrollments.append(dict(enrollment_id=eid, program_type=program, enrolled_on=D("2001-01-01"),
+                                    exited_on=D("2001-02-01"), completed=True))
+            placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid, started_on=D("2001-03-01"),
+                                   employer_type=employer))
+    extract = open_extract(write_extract(tmp_path / "mix", enrollments, placements, AS_OF))
+    mix = metrics.employer_mix(connect(extract), extract, Filters(), MIN_CELL)
+    skills, mindset = (mix[mix["program_type"] == p] for p in ("skills", "mindset"))
+    assert skills["employer_share_suppressed"].all() and skills["placement_count"].isna().all()
+    assert mindset.set_index("employer_type")["employer_share"]["collective"] == pytest.approx(0.5)
+    assert not mindset["employer_share_suppressed"].any()

@@ -186,7 +186,7 @@ def test_every_query_file_has_a_test():
 
 
 def test_queries_bind_only_known_parameters():
-    known = {"as_of", "horizons_days"} | set(Filters().to_params())
+    known = {"as_of", "horizons_days", "by"} | set(Filters().to_params())
     for name in query_names():
         assert sql_parameters(load_sql(name)) <= known, name
 
@@ -589,3 +589,20 @@ def test_outcomes_by_characteristic_applies_the_district_filter_with_chinese_nam
     by_gender = df[df["characteristic"] == "gender"]
     # 北山: skills S1, S2 and mindset M1.
     assert dict(zip(by_gender["program_type"], by_gender["enrolled_count"])) == {"skills": 2, "mindset": 1}
+
+
+def test_query_set_counts_groups_every_enrollment_by_cell_and_the_selected_values_it_matches(tiny):
+    # TINY: skills S1, S2 in 北山 (coal), S3-S5 in Hexi (textiles); S3 is still in training;
+    # first jobs by as_of: S1 (J1), S4 (J4), S5 (J5b, the first on or after enrolling).
+    con, extract = tiny
+    params = query_params(extract, Filters(districts=("北山",), sectors=("coal", "textiles")),
+                          by="district")
+    df = run_query(con, "query_set_counts", params)
+    skills = df[df["program_type"] == "skills"]
+    got = {(r["cell"], None if pd.isna(r["selected_district"]) else r["selected_district"],
+            r["selected_sector"], r["in_period"]):
+           (r["enrolled_count"], r["exited_count"], r["followed_180d_count"], r["placed_by_as_of_count"])
+           for r in skills.to_dict("records")}
+    assert got == {("Hexi", None, "textiles", True): (3, 2, 2, 2),
+                   ("北山", "北山", "coal", True): (2, 2, 2, 1)}
+    assert df["enrolled_count"].sum() == 10  # not filtered: every enrollment is counted once

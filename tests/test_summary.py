@@ -107,3 +107,12 @@ def test_order_programs_puts_the_catalogue_order_first_and_keeps_ties_stable():
     # their original order
     assert got["row"].tolist() == [4, 2, 5, 0, 1, 3]
     assert metrics.order_programs(df.head(0)).empty
+
+
+def test_summary_with_a_district_the_extract_does_not_hold_says_so_and_fails(tiny_extract, capsys):
+    # Issue 13: it printed the figures of nothing, with exit status 0.
+    assert main(["summary", "--data", str(tiny_extract), "--district", "Nowhere",
+                 "--sector", "coal"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "error: --district 'Nowhere' is not in the extract; it has: Hexi, 北山\n"

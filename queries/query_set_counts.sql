@@ -1,0 +1,33 @@
+-- Disclosure control for user-defined views (issue 13, data/README.md "Threat model"): how many
+-- people each view, each cell of a breakdown and every view it could be subtracted from hold, so
+-- reemploy.disclosure can withhold a view or cell that differs from another by a small group.
+-- Not filtered: each filter becomes a grouping column holding the selected value an enrollment
+-- matches, NULL when it matches none (or the filter is not set); the period is a flag.
+-- Grain: one row per program_type x cell ($by: district, prior_sector or none) x selected
+-- district x selected sector x selected gender x selected age band x selected education x in
+-- period present.
+-- Parameters: the common filters $districts, $sectors, $date_from, $date_to, $genders,
+-- $age_bands, $educations (NULL = not set); $by, the breakdown dimension ('' for none).
+-- The programme filter is not a dimension here: every figure is per programme already.
+select
+    program_type,
+    case $by
+        when 'district' then district
+        when 'prior_sector' then prior_sector
+    end as cell,
+    case when list_contains($districts, district) then district end as selected_district,
+    case when list_contains($sectors, prior_sector) then prior_sector end as selected_sector,
+    case when list_contains($genders, gender) then gender end as selected_gender,
+    case when list_contains($age_bands, age_band) then age_band end as selected_age_band,
+    case when list_contains($educations, education) then education end as selected_education,
+    coalesce(($date_from is null or enrolled_on >= $date_from)
+             and ($date_to is null or enrolled_on <= $date_to), false) as in_period,
+    count(*) as enrolled_count,
+    sum(is_exited)::bigint as exited_count,
+    sum(is_followed_90d)::bigint as followed_90d_count,
+    sum(is_followed_180d)::bigint as followed_180d_count,
+    sum(is_followed_365d)::bigint as followed_365d_count,
+    sum(is_placed_by_as_of)::bigint as placed_by_as_of_count
+from enrollment_outcomes
+group by 1, 2, 3, 4, 5, 6, 7, 8
+order by 1, 2, 3, 4, 5, 6, 7, 8
