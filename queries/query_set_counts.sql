@@ -7,7 +7,9 @@
 -- district x selected sector x selected gender x selected age band x selected education x in
 -- period present.
 -- Parameters: the common filters $districts, $sectors, $date_from, $date_to, $genders,
--- $age_bands, $educations (NULL = not set); $by, the breakdown dimension ('' for none).
+-- $age_bands, $educations (NULL = not set); $by, the breakdown dimension ('' for none); $scope,
+-- the signed-in user's districts (NULL = open access): only rows inside it are counted, so the
+-- views compared are those the user can open and no count crosses the scope.
 -- The programme filter is not a dimension here: every figure is per programme already.
 select
     program_type,
@@ -29,5 +31,6 @@ select
     sum(is_followed_365d)::bigint as followed_365d_count,
     sum(is_placed_by_as_of)::bigint as placed_by_as_of_count
 from enrollment_outcomes
+where $scope is null or list_contains($scope, district)
 group by 1, 2, 3, 4, 5, 6, 7, 8
 order by 1, 2, 3, 4, 5, 6, 7, 8

@@ -53,6 +53,9 @@ class Filters:
                 params[f.name] = list(value) if value else None
             else:
                 params[f.name] = value
+        # The scope as its own parameter too, for the one question that counts every view a
+        # user could open (query_set_counts): it keeps the rows inside the scope.
+        params["scope"] = None if self.scope is None else list(self.scope)
         if self.scope is not None:
             inside = set(self.scope)
             params["districts"] = ([d for d in self.districts if d in inside] if self.districts

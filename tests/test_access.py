@@ -213,11 +213,27 @@ def test_every_query_over_the_outcomes_binds_the_district_filter_and_the_rest_ta
     # The three read the whole extract's labels and size; the UI shows them to a district user
     # only where the policy allows city-wide totals (ui.extract_counts, ui.city_totals_gate).
     assert unfiltered == {"extract_profile", "filter_values", "stratum_labels"}
-    for name in set(db.query_names()) - unfiltered:
+    for name in set(db.query_names()) - unfiltered - {"query_set_counts"}:
         assert "filtered_outcomes(" in db.load_sql(name), name
+    # The disclosure counts group by every filter instead of applying them, and keep the rows
+    # inside the scope by a parameter of their own.
+    assert "list_contains($scope, district)" in db.load_sql("query_set_counts")
 
 
-@pytest.mark.parametrize("name", sorted(set(db.query_names()) - {"extract_profile", "filter_values", "stratum_labels"}))
+def test_the_disclosure_counts_of_a_scoped_user_hold_only_their_districts(two_districts):
+    extract = open_extract(two_districts)
+    con = db.connect(extract)
+    counts = {scope: db.run_query(con, "query_set_counts",
+                                  db.query_params(extract, Filters(scope=scope), by="district"))
+              for scope in (None, ("Tiexi",))}
+    assert set(counts[None]["cell"]) == {"Tiexi", "Hexi"}
+    assert set(counts[("Tiexi",)]["cell"]) == {"Tiexi"}
+    tiexi = counts[None][counts[None]["cell"] == "Tiexi"]
+    assert counts[("Tiexi",)]["enrolled_count"].sum() == tiexi["enrolled_count"].sum()
+
+
+@pytest.mark.parametrize("name", sorted(set(db.query_names()) - {"extract_profile", "filter_values", "stratum_labels",
+                                                                   "query_set_counts"}))
 def test_a_scope_gives_every_query_exactly_the_rows_of_its_districts(two_districts, name):
     extract = open_extract(two_districts)
     con = db.connect(extract)
@@ -240,7 +256,11 @@ def test_the_scope_is_bound_as_the_districts_parameter():
     assert Filters(scope=("Tiexi",)).to_params()["districts"] == ["Tiexi"]
     assert Filters(districts=("Hexi",), scope=("Tiexi",)).to_params()["districts"] == []
     assert Filters(districts=("Hexi",)).to_params()["districts"] == ["Hexi"]
-    assert "scope" not in Filters(scope=("Tiexi",)).to_params()
+    # Bound on its own too, and read by the disclosure counts alone.
+    assert Filters(scope=("Tiexi",)).to_params()["scope"] == ["Tiexi"]
+    assert Filters().to_params()["scope"] is None
+    assert [n for n in db.query_names() if "scope" in db.sql_parameters(db.load_sql(n))] == \
+        ["query_set_counts"]
 
 
 def test_a_scope_never_goes_into_a_link_but_is_in_descriptions_and_file_names():

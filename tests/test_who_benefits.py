@@ -264,28 +264,29 @@ def test_who_benefits_switches_the_outcome_to_the_median_wage(tiny_extract, monk
 
 def test_who_benefits_sentences_rest_on_the_gap_adjusted_within_the_group(tmp_path):
     # Everyone is 40-49 (born 1960, enrolled 2001). Skills enrolls mostly tertiary, mindset mostly
-    # primary; within each education level mindset places more:
-    #   tertiary: skills 60 of 80 (75%), mindset 20 of 20 (100%)
-    #   primary:  skills 0 of 20 (0%),   mindset 20 of 80 (25%)
-    # Raw within 40-49: 60% - 40% = +20 pp; standardised within 40-49 to the pooled 100 + 100:
-    # 37.5% - 62.5% = -25 pp. The raw sentence says skills, the adjusted one mindset.
+    # primary; within each education level mindset places more (no cell at 0% or 100%, which a
+    # small group would give away):
+    #   tertiary: skills 60 of 80 (75%), mindset 19 of 20 (95%)
+    #   primary:  skills 1 of 20 (5%),   mindset 20 of 80 (25%)
+    # Raw within 40-49: 61% - 39% = +22 pp; standardised within 40-49 to the pooled 100 + 100:
+    # 40% - 60% = -20 pp. The raw sentence says skills, the adjusted one mindset.
     from conftest import write_cells_extract
     from reemploy import db
 
-    cells = (("skills", "tertiary", 80, 60), ("skills", "primary", 20, 0),
-             ("mindset", "tertiary", 20, 20), ("mindset", "primary", 80, 20))
+    cells = (("skills", "tertiary", 80, 60), ("skills", "primary", 20, 1),
+             ("mindset", "tertiary", 20, 19), ("mindset", "primary", 80, 20))
     extract = open_extract(write_cells_extract(tmp_path / "within", cells))
     con = db.connect(extract)
     raw = metrics.program_gaps_by_characteristic(con, extract, Filters(), 10)
     adjusted = metrics.adjusted_gaps_by_characteristic(con, extract, Filters(), 10)
     age_raw = raw[(raw["characteristic"] == "age_band") & (raw["level"] == "40-49")].iloc[0]
     age = adjusted[(adjusted["characteristic"] == "age_band") & (adjusted["level"] == "40-49")].iloc[0]
-    assert age_raw["gap"] == pytest.approx(0.20)
-    assert age["gap"] == pytest.approx(-0.25)
+    assert age_raw["gap"] == pytest.approx(0.22)
+    assert age["gap"] == pytest.approx(-0.20)
     assert age["gap_high"] < 0
     tertiary = adjusted[(adjusted["characteristic"] == "education")
                         & (adjusted["level"] == "tertiary")].iloc[0]
-    assert tertiary["gap"] == pytest.approx(-0.25)  # one stratum: adjusted = raw within it
+    assert tertiary["gap"] == pytest.approx(-0.20)  # one stratum: adjusted = raw within it
     said_raw = readouts.characteristic_sentences(raw)
     said = readouts.characteristic_sentences(adjusted, adjusted=True)
     assert said_raw[0] == ("Raw, not adjusted: by age: Skills training does better on placement "
