@@ -115,15 +115,24 @@ def unknown_filter_values(con, extract, filters: Filters) -> list[str]:
     return problems
 
 
-def _cmd_summary(args: argparse.Namespace) -> int:
+def _open_view(args: argparse.Namespace):
+    """The extract, filters, connection and threshold the arguments name, or None after saying
+    which district or sector the extract does not hold."""
     extract = open_extract(resolve_data_dir(args.data))
     filters = filters_from_args(args)
     con = connect(extract)
     problems = unknown_filter_values(con, extract, filters)
     if problems:
         print("\n".join(problems), file=sys.stderr)
+        return None
+    return extract, filters, con, _min_cell(args, extract)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    view = _open_view(args)
+    if view is None:
         return 2
-    min_cell = _min_cell(args, extract)
+    extract, filters, con, min_cell = view
     reason = disclosure.withheld_view(con, extract, filters, min_cell)
     if reason:
         print(f"error: these figures are withheld: {reason} (data/README.md, Threat model). "
@@ -172,15 +181,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"error: {export.IMAGES_UNAVAILABLE}\nThe HTML pack needs no browser: --out FILE.html",
               file=sys.stderr)
         return 2
-    extract = open_extract(resolve_data_dir(args.data))
-    filters = filters_from_args(args)
-    con = connect(extract)
-    problems = unknown_filter_values(con, extract, filters)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    view = _open_view(args)
+    if view is None:
         return 2
-    min_cell = _min_cell(args, extract)
-    first_open = pack.observed_before(metrics.headline_figures(con, extract, filters, min_cell))
+    extract, filters, con, min_cell = view
+    first_open = metrics.first_open_month(metrics.headline_figures(con, extract, filters, min_cell))
     for view in pack.views_of(filters, extract.as_of, first_open_month=first_open):
         reason = disclosure.withheld_view(con, extract, view, min_cell)
         if reason:

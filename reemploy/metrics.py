@@ -6,6 +6,8 @@ definitions (data/README.md, Metrics) are applied once, the same way everywhere.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import hashlib
 import json
 import math
@@ -324,7 +326,8 @@ def summary(
         },
         "suppression_threshold": min_cell,
         "exit_rates_count_enrollment_months_before": {
-            measure: _first_open_month(df, column) for measure, column in OBSERVED_BEFORE.items()},
+            measure: None if (month := first_open_month(df, column)) is None else month.isoformat()
+            for measure, column in OBSERVED_BEFORE.items()},
         "programs": programs,
         "skills_minus_mindset_placement_180d": {
             row["estimate"]: _comparison_entry(row) for row in comparison.to_dict("records")},
@@ -353,12 +356,13 @@ OBSERVED_BEFORE = {
 }
 
 
-def _first_open_month(headline: pd.DataFrame, column: str) -> str | None:
-    """The month as YYYY-MM-DD, or None when every month is fully observed."""
+def first_open_month(headline: pd.DataFrame, column: str = "observed_before_180d") -> dt.date | None:
+    """The first enrollment month not fully observed for a horizon (headline_figures' `column`),
+    or None when every month is (the view marks that with 9999-12-01)."""
     months = headline[column].dropna() if column in headline else pd.Series(dtype="object")
     if months.empty or pd.Timestamp(months.min()).year >= 9999:
         return None
-    return pd.Timestamp(months.min()).date().isoformat()
+    return pd.Timestamp(months.min()).date()
 
 
 def _comparison_entry(row: dict) -> dict:
@@ -626,18 +630,18 @@ def clear_memo() -> None:
         _QUERY_MEMO.clear()
 
 
-def _remember(key: tuple, compute) -> pd.DataFrame:
+def _remember(key: tuple, compute, copy=lambda answer: answer.copy()):
     """compute(), or its answer from the memo under `key`; a copy, so callers may change it."""
     with _QUERY_LOCK:
         if key in _QUERY_MEMO:
             _QUERY_MEMO.move_to_end(key)
-            return _QUERY_MEMO[key].copy()
-    df = compute()
+            return copy(_QUERY_MEMO[key])
+    answer = compute()
     with _QUERY_LOCK:
-        _QUERY_MEMO[key] = df
+        _QUERY_MEMO[key] = answer
         while len(_QUERY_MEMO) > _QUERY_MEMO_SIZE:
             _QUERY_MEMO.popitem(last=False)
-    return df.copy()
+    return copy(answer)
 
 
 def _query(con, extract: Extract, filters: Filters, name: str, **extra) -> pd.DataFrame:
@@ -794,25 +798,22 @@ MODEL_METHODS = {
 def _propensity_differences(con, extract: Extract, filters: Filters, cells: pd.DataFrame) -> dict:
     """adjustment.propensity_adjusted_differences on the strata both programmes have (the common
     support of the standardisation: a group only one programme has would make the propensity
-    model separate and blank every model estimate), asked once per page run (the adjusted
+    model separate and leave no model estimate), asked once per page run (the adjusted
     difference and the balance table both read it)."""
     from reemploy import adjustment
 
+    return _remember(
+        (str(extract.path), extract.version, "metrics._propensity_differences", filters),
+        lambda: adjustment.propensity_adjusted_differences(_common_support(cells),
+                                                           STRATA_COLUMNS, *COMPARED_PROGRAMS),
+        copy=copy.deepcopy)
+
+
+def _common_support(cells: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the strata in which both compared programmes have somebody (`n` > 0)."""
     present = cells[cells["n"] > 0].groupby("stratum")["program_type"].agg(set)
     common = present[present.map(set(COMPARED_PROGRAMS).issubset)].index
-    cells = cells[cells["stratum"].isin(common)]
-
-    key = (str(extract.path), extract.version, "metrics._propensity_differences", filters)
-    with _QUERY_LOCK:
-        if key in _QUERY_MEMO:
-            _QUERY_MEMO.move_to_end(key)
-            return _QUERY_MEMO[key]
-    answer = adjustment.propensity_adjusted_differences(cells, STRATA_COLUMNS, *COMPARED_PROGRAMS)
-    with _QUERY_LOCK:
-        _QUERY_MEMO[key] = answer
-        while len(_QUERY_MEMO) > _QUERY_MEMO_SIZE:
-            _QUERY_MEMO.popitem(last=False)
-    return answer
+    return cells[cells["stratum"].isin(common)]
 
 
 def covariate_balance(
@@ -1086,9 +1087,8 @@ def adjusted_gaps_by_characteristic(
             # A quarter of the page budget per group: the page asks for fourteen of them.
             result = adjustment.bootstrap_standardised_difference(
                 part, first, second, max_cells_draws=BOOTSTRAP_CELL_DRAWS // 4)
-            supported = stats.adjusted_difference(part, "n", "x", "program_type", ["stratum"],
-                                                  first, second)
-            n_first, n_second = int(supported["treated_n_common"]), int(supported["control_n_common"])
+            supported = _common_support(part).groupby("program_type")["n"].sum()
+            n_first, n_second = (int(supported.get(p, 0)) for p in COMPARED_PROGRAMS)
             rows.append({
                 "characteristic": characteristic, "level": level,
                 "measure": "placement_rate_180d",

@@ -22,6 +22,7 @@ from reemploy import charts, definitions, export, readouts, tables
 from reemploy import formatting as fmt
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.filters import Filters
+from reemploy import metrics
 from reemploy.metrics import UNRELIABLE_BELOW
 
 BASE_URL_ENV_VAR = "REEMPLOY_BASE_URL"
@@ -181,14 +182,6 @@ def comparison_periods(filters: Filters, as_of: dt.date,
     return current, previous, note
 
 
-def observed_before(headline: pd.DataFrame) -> dt.date | None:
-    """The first enrollment month not yet fully observed (metrics.headline_figures), if any."""
-    if "observed_before_180d" not in headline or headline["observed_before_180d"].dropna().empty:
-        return None
-    first_open = pd.Timestamp(headline["observed_before_180d"].dropna().min())
-    return None if first_open.year >= 9999 else first_open.date()
-
-
 def views_of(filters: Filters, as_of: dt.date, key_charts: list[KeyChart] | None = None,
              first_open_month: dt.date | None = None) -> list[Filters]:
     """Every filter set whose figures the pack prints (the view, each chart's view across its
@@ -214,7 +207,7 @@ def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
         return memo[key]
 
     period, previous_period, note = comparison_periods(
-        filters, as_of, observed_before(once("headline_figures", filters)))
+        filters, as_of, metrics.first_open_month(once("headline_figures", filters)))
     sections = []
     for entry in KEY_CHARTS if key_charts is None else key_charts:
         shown = replace(filters, **{entry.across: ()}) if entry.across else filters

@@ -12,7 +12,8 @@ from reemploy import formatting as fmt
 from reemploy import stats
 from reemploy.charts import COVARIATE_LABELS, level_label, program_label
 from reemploy.definitions import definition, metric_label
-from reemploy.metrics import CHANGE_LAGS, CHARACTERISTIC_LEVELS, COHORT_MEASURES, COMPARED_PROGRAMS
+from reemploy.metrics import (CHANGE_LAGS, CHARACTERISTIC_LEVELS, COHORT_MEASURES, COMPARED_PROGRAMS,
+                              first_open_month)
 
 
 def _quarter(timestamp) -> str:
@@ -227,13 +228,12 @@ def clock_sentence(differences: pd.DataFrame) -> str | None:
 def observed_months_note(headline: pd.DataFrame) -> str | None:
     """Which enrollments the exit-based rates cover (metrics.headline_figures): a visible note
     when enrollments followed already are left out because their month is not fully observed."""
-    if headline.empty or "observed_before_180d" not in headline:
+    if headline.empty or "followed_180d_not_counted_count" not in headline:
         return None
     left_out = int(headline["followed_180d_not_counted_count"].sum())
-    cutoff = headline["observed_before_180d"].dropna()
-    if left_out == 0 or cutoff.empty:
+    first_open = first_open_month(headline)
+    if left_out == 0 or first_open is None:
         return None
-    first_open = pd.Timestamp(cutoff.min())
     return (f"Placement within 180 days of exit counts only enrollment months in which everyone "
             f"has been followed 180 days after leaving (the first that is not: "
             f"{first_open:%Y-%m}); {left_out:,} enrollments of other months, followed already, are "

@@ -820,7 +820,7 @@ def dashboard_base_url() -> str:
 def meeting_pack(session: Session) -> pack.Pack:
     """The meeting pack for this session's filters, from the cached metrics; a pack any of whose
     views is withheld (reemploy.disclosure) is not built: the page says why and stops."""
-    first_open = pack.observed_before(session.load("headline_figures"))
+    first_open = metrics.first_open_month(session.load("headline_figures"))
     for view in pack.views_of(session.filters, session.extract.as_of, first_open_month=first_open):
         reason = withheld_view(session, view)
         if reason:
