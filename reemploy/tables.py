@@ -135,8 +135,11 @@ def days_without_job_table(days: pd.DataFrame, min_cell: int) -> pd.DataFrame:
             cells = [f"{row[f'{first}_days']:.0f} days", f"{row[f'{second}_days']:.0f} days",
                      difference, reading]
         rows.append([f"first {row['tau_days']} days", *cells])
-    return pd.DataFrame(rows, columns=["Window", program_label(first), program_label(second),
-                                       "Skills minus mindset (95% CI)", "Reading"])
+    table = pd.DataFrame(rows, columns=["Window", program_label(first), program_label(second),
+                                        "Skills minus mindset (95% CI)", "Reading"])
+    # The answer beside the window, so it stays in view on a phone.
+    return table[["Window", "Skills minus mindset (95% CI)", "Reading", program_label(first),
+                  program_label(second)]]
 
 
 UNIT_COUNT_ROWS = (
