@@ -6,6 +6,7 @@ Entry point: `streamlit run dashboard.py`. The other pages live in pages/.
 import streamlit as st
 
 from reemploy import charts, readouts, tables, ui
+from reemploy.figures import headline, trends
 
 st.set_page_config(page_title="Re-employment outcomes", page_icon=":material/work:", layout="wide")
 session = ui.sidebar("overview")
@@ -17,20 +18,19 @@ ui.page_header(
     "as a reference.",
     session,
 )
-headline = session.load("headline_figures")
-if headline.empty:
+figures = session.load(headline.headline_by_program)
+if figures.empty:
     ui.no_records()
 if reason := ui.withheld_view(session, session.filters):
     ui.withheld_notice(reason, session.min_cell)
 st.subheader("Skills or mindset: which is ahead depends on how it is measured")
-differences = session.load("program_differences")
+differences = session.load(headline.program_differences)
 sentence = readouts.clock_sentence(differences)
 if sentence:
     st.markdown(sentence)
 ui.show_table(
     tables.program_differences_table(differences, session.min_cell),
     differences,
-    name="skills-minus-mindset-by-measure",
     key="overview_differences",
     how_to_read="each row is one way of measuring; a difference whose 95% interval includes 0 "
     "cannot tell the programmes apart. The raw rows compare the people each programme enrolled; "
@@ -45,8 +45,8 @@ previous_filters = session.filters.previous_period()
 previous_withheld = previous_filters is not None and ui.withheld_view(session, previous_filters)
 if previous_withheld:
     previous_filters = None
-previous = session.load("headline_figures", previous_filters) if previous_filters else None
-ui.kpi_cards(headline, previous, session.min_cell)
+previous = session.load(headline.headline_by_program, previous_filters) if previous_filters else None
+ui.kpi_cards(figures, previous, session.min_cell)
 if previous_withheld:
     st.caption("The change against the previous period is withheld: that period's figures could "
                "be subtracted from another view to give a small group away.")
@@ -55,13 +55,12 @@ elif previous_filters is None:
                "period of equal length.")
 else:
     st.caption(f"Changes against {previous_filters.date_from} to {previous_filters.date_to}.")
-st.caption(readouts.observed_months_note(headline) or "")
+st.caption(readouts.observed_months_note(figures) or "")
 
-trend = session.load("placement_rate_by_cohort")
+trend = session.load(trends.placement_rate_by_cohort)
 ui.show_chart(
     charts.placement_trend_chart(trend, session.min_cell),
     trend,
-    name="placement-rate-by-quarter",
     key="overview_trend",
     how_to_read="each point is the people who enrolled in that quarter; the line shows the share "
     "who started a job within 180 days after leaving the programme.",

@@ -5,7 +5,9 @@ import streamlit as st
 
 from reemploy import definitions, readouts, tables, ui
 from reemploy import formatting as fmt
-from reemploy.metrics import DEFAULT_MIN_CELL
+from reemploy.figures import headline
+from reemploy.extracts import MIN_CELL_ENV_VAR
+from reemploy.figures.common import DEFAULT_MIN_CELL
 
 st.set_page_config(page_title="About the numbers", page_icon=":material/info:", layout="wide")
 session = ui.sidebar("about")
@@ -22,7 +24,7 @@ st.caption(
     f"{fmt.day(profile['last_enrolled_on'])}; the last job start recorded is "
     f"{fmt.day(profile['last_started_on'])}. {definitions.FOLLOW_UP}"
 )
-selected = session.load("enrollment_counts")
+selected = session.load(headline.enrollment_count_by_program)
 if selected.empty:
     st.info("**No records match these filters.** The definitions below still apply; widen the "
             "filters in the sidebar to see figures.", icon=":material/search_off:")
@@ -31,11 +33,11 @@ elif not session.filters.is_empty():
                f"{int(selected['enrolled_count'].sum()):,} enrollments.")
 
 st.subheader("What the counts leave aside")
-headline = session.load("headline_figures")
-if not headline.empty:
+figures = session.load(headline.headline_by_program)
+if not figures.empty:
     st.markdown(definitions.method_markdown("unit"))
-    st.dataframe(tables.unit_counts_table(headline, session.min_cell), hide_index=True, key="about_unit_counts")
-    note = readouts.observed_months_note(headline)
+    st.dataframe(tables.unit_counts_table(figures, session.min_cell), hide_index=True, key="about_unit_counts")
+    note = readouts.observed_months_note(figures)
     if note:
         st.caption(note)
 
@@ -53,5 +55,5 @@ for key in definitions.METHODS:
     if key != "unit":
         st.markdown(definitions.method_markdown(key))
 threshold = ("the default" if session.min_cell == DEFAULT_MIN_CELL
-             else f"set by {ui.MIN_CELL_ENV_VAR}, default {DEFAULT_MIN_CELL}")
+             else f"set by {MIN_CELL_ENV_VAR}, default {DEFAULT_MIN_CELL}")
 st.caption(f"Suppression threshold in this app now: {session.min_cell} ({threshold}).")

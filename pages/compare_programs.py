@@ -4,6 +4,7 @@ adjusted for who enrolled; no training as the reference, combined shown when pre
 import streamlit as st
 
 from reemploy import charts, tables, ui
+from reemploy.figures import compare, headline
 
 st.set_page_config(page_title="Compare programmes", page_icon=":material/compare_arrows:",
                    layout="wide")
@@ -39,12 +40,11 @@ window = controls[1].radio(
     help="The first months are where long courses hold people back; the later years are where "
     "training pays off or fades. The downloaded numbers always cover all days.",
 )
-curves = session.load("reemployment_curves", origin=origin)
-logrank = session.load("reemployment_logrank", origin=origin)
+curves = session.load(compare.reemployment_curves, origin=origin)
+logrank = session.load(compare.reemployment_logrank, origin=origin)
 ui.show_chart(
     charts.reemployment_curve_chart(curves, logrank, cell, origin, max_days=window),
     curves,
-    name=f"reemployment-by-days-since-{origin}",
     key="compare_curves",
     how_to_read="each line is the share of a programme's people who have started a job by that "
     "day, counting those still searching (Kaplan-Meier); "
@@ -54,11 +54,10 @@ ui.show_chart(
     + "The row underneath is how many people each point still rests on.",
 )
 
-without_job = session.load("days_without_job", origin=origin)
+without_job = session.load(compare.days_without_job, origin=origin)
 ui.show_table(
     tables.days_without_job_table(without_job, cell),
     without_job,
-    name=f"days-without-job-since-{origin}",
     key="compare_days_without_job",
     how_to_read="the average number of days, of the first 180, 365 or 730, that people spent "
     "before their first job (the area above the curve, restricted mean); fewer days is sooner "
@@ -66,27 +65,25 @@ ui.show_table(
 )
 
 st.subheader("Placed within 90, 180 and 365 days of leaving")
-rates = session.load("placement_rate_by_horizon")
+rates = session.load(compare.placement_rate_by_program_and_horizon)
 ui.show_chart(
     charts.placement_horizon_chart(rates, cell),
     rates,
-    name="placement-rate-by-horizon",
     key="compare_horizons",
     how_to_read="each dot is the share of people followed for that long after leaving who "
     "started a job between enrollment and that day; the bar is the 95% interval.",
 )
-differences = session.load("placement_difference_by_horizon")
+differences = session.load(compare.placement_difference_by_horizon)
 ui.show_chart(
     charts.placement_difference_chart(differences, cell),
     differences,
-    name="placement-difference-skills-mindset",
     key="compare_differences",
     how_to_read="right of the zero line, skills training placed more people; an interval "
     "that crosses zero means the data cannot tell the two apart.",
 )
 
 st.subheader("Wages, job retention, completion and cost")
-profile = session.load("programme_profile")
+profile = session.load(headline.headline_by_program)
 st.table(tables.programme_profile_table(profile, cell).set_index("Measure"))
 st.caption("In brackets: 95% Wilson interval. n: the people each figure is computed over "
            "(exited for completion, followed long enough for placement and retention, first "
@@ -95,18 +92,16 @@ st.caption("In brackets: 95% Wilson interval. n: the people each figure is compu
 ui.show_chart(
     charts.wage_chart(profile, cell),
     profile,
-    name="programme-profile",
     key="compare_wages",
     how_to_read="the box holds the middle half of first-job wages, the line is the median, the "
     "whiskers reach the 10th and 90th percentiles.",
 )
 
 st.subheader("Which jobs did they take?")
-mix = session.load("employer_mix")
+mix = session.load(compare.employer_mix_by_program)
 ui.show_chart(
     charts.employer_mix_chart(mix, cell),
     mix,
-    name="employer-mix-by-programme",
     key="compare_employers",
     how_to_read="each bar splits a programme's first jobs by employer, from the posts laid-off "
     "workers used to expect (state-owned, foreign-funded) on the left to private jobs and "
@@ -125,20 +120,18 @@ st.markdown(
     "on one model. They are **adjusted differences, not causal effects**: anything else that "
     "differs between the enrollees (motivation, caseworker choice) is still in them."
 )
-adjusted = session.load("adjusted_placement_difference")
+adjusted = session.load(compare.adjusted_placement_difference)
 ui.show_chart(
     charts.adjusted_difference_chart(adjusted, cell),
     adjusted,
-    name="placement-180d-raw-and-adjusted",
     key="compare_adjusted",
     how_to_read="if the adjusted diamond sits far from the raw one, much of the raw gap comes "
     "from who enrolled rather than from the course.",
 )
-balance = session.load("covariate_balance")
+balance = session.load(compare.covariate_balance)
 ui.show_chart(
     charts.balance_chart(balance, cell),
     balance,
-    name="covariate-balance-skills-mindset",
     key="compare_balance",
     how_to_read="each dot is one group of people; far from zero means skills and mindset "
     "enrolled very different shares of that group, which the adjustment evens out.",

@@ -7,6 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from reemploy import charts, ui
+from reemploy.figures import districts
 from reemploy.contract import PROGRAM_TYPES
 
 st.set_page_config(page_title="Districts", page_icon=":material/map:", layout="wide")
@@ -28,14 +29,14 @@ selected = session.filters.districts
 every_district = replace(session.filters, districts=())
 # The downloads describe what the charts hold: every district.
 comparison = replace(session, filters=every_district)
-gap = session.load("placement_gap_by_district", every_district)
+gap = session.load(districts.placement_gap_by_district, every_district)
 
 metric_column, program_column, _ = st.columns([2, 1, 1])
 metric = metric_column.selectbox("Colour districts by", list(charts.DISTRICT_METRICS),
                                  format_func=charts.district_metric_label, key="districts_metric")
-program, data, data_name = "skills", gap, "placement-gap-by-district"
+program, data = "skills", gap
 if metric != "gap":
-    data, data_name = session.load("outcomes_by_district", every_district), "outcomes-by-district"
+    data = session.load(districts.outcomes_by_district, every_district)
     programs = [p for p in PROGRAM_TYPES if p in set(data["program_type"])]
     program = program_column.selectbox("Programme", programs, format_func=charts.program_label,
                                        key="districts_program")
@@ -50,13 +51,12 @@ else:
                    "no difference" if metric == "gap" else "the darker the district, the higher "
                    "the figure chosen above for that programme")
     how_to_read += "; grey districts are suppressed. Click a district to filter the dashboard to it."
-ui.show_chart(figure, data, name=data_name, key="districts_map", how_to_read=how_to_read,
+ui.show_chart(figure, data, key="districts_map", how_to_read=how_to_read,
               session=comparison, on_select="rerun", selection_mode="points")
 
 ui.show_chart(
     charts.district_gap_chart(gap, cell, selected),
     gap,
-    name="placement-gap-by-district",
     key="districts_gap",
     how_to_read="each row is a district: the blue dot is skills training, the orange diamond "
     "mindset training, the bars their 95% intervals; rows run from the largest skills advantage "

@@ -7,6 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from reemploy import charts, ui
+from reemploy.figures import sectors
 from reemploy.contract import PROGRAM_TYPES
 
 st.set_page_config(page_title="Sectors", page_icon=":material/factory:", layout="wide")
@@ -24,7 +25,7 @@ ui.filter_hint(session, "sector", "prior sector",
 cell = session.min_cell
 
 st.subheader("From the lost job to the first new job")
-flows = session.load("placement_flows_by_sector")
+flows = session.load(sectors.placement_flows_by_sector)
 programs = [p for p in PROGRAM_TYPES if p in set(flows["program_type"])] or ["skills"]
 program = st.selectbox("Programme", programs, format_func=charts.program_label,
                        index=programs.index("skills") if "skills" in programs else 0,
@@ -32,7 +33,7 @@ program = st.selectbox("Programme", programs, format_func=charts.program_label,
 ui.show_chart(
     charts.sector_flow_chart(flows, program, cell),
     flows[flows["program_type"] == program],
-    name=f"placement-flows-by-sector-{program}",
+    name=f"{flows.attrs['question']}_{program}",
     key="sectors_flows",
     how_to_read="follow a band from the sector of the lost job (left) to the sector of the first "
     "new job (middle) and on to the kind of employer (right); its width is the number of people.",
@@ -42,11 +43,10 @@ st.subheader("Which prior sectors does each programme serve best?")
 # Sectors are compared with each other here: the sector filter marks one instead of removing
 # the others (the other filters apply as usual).
 every_sector = replace(session.filters, sectors=())
-rates = session.load("placement_rate_by_prior_sector", every_sector)
+rates = session.load(sectors.placement_rate_by_prior_sector, every_sector)
 ui.show_chart(
     charts.prior_sector_placement_chart(rates, cell, session.filters.sectors),
     rates,
-    name="placement-rate-by-prior-sector",
     key="sectors_rates",
     how_to_read="each row is the sector of the lost job, each dot a programme with its 95% "
     "interval; further right, more people placed within 180 days of leaving. Click a dot to "

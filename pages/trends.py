@@ -5,7 +5,7 @@ import streamlit as st
 
 from reemploy import charts, readouts, ui
 from reemploy.definitions import metric_label
-from reemploy.metrics import COHORT_MEASURES
+from reemploy.figures import trends
 
 st.set_page_config(page_title="Trends", page_icon=":material/trending_up:", layout="wide")
 session = ui.sidebar("trends")
@@ -19,14 +19,13 @@ ui.page_header(
 ui.require_records(session)
 cell = session.min_cell
 
-measure = st.radio("Outcome", tuple(COHORT_MEASURES), format_func=metric_label, horizontal=True,
+measure = st.radio("Outcome", tuple(trends.COHORT_MEASURES), format_func=metric_label, horizontal=True,
                    key="trends_measure",
                    help="Among people followed for the full period after leaving the programme.")
-cohorts = session.load("placement_rate_by_cohort")
+cohorts = session.load(trends.placement_rate_by_cohort)
 ui.show_chart(
     charts.cohort_outcome_chart(cohorts, cell, measure),
     cohorts,
-    name=f"{measure.replace('_', '-')}-by-quarter",
     key="trends_outcomes",
     how_to_read="each point is the people who enrolled in that quarter, the bar its 95% interval. "
     "Hollow points in the shaded band are quarters whose people have not all been followed for "
@@ -37,7 +36,6 @@ st.subheader("Enrollments per quarter")
 ui.show_chart(
     charts.cohort_enrollment_chart(cohorts),
     cohorts[["program_type", "cohort_start", "is_open_quarter", "enrolled_count"]],
-    name="enrollments-by-quarter",
     key="trends_enrollments",
     how_to_read="each point counts the enrollments that started in that quarter; a person who "
     "enrolled twice counts twice.",
@@ -46,7 +44,7 @@ ui.show_chart(
 st.subheader("Change against the previous quarter and a year earlier")
 quarters = st.radio("Quarters shown per programme", (4, 8, 12, 16), index=1, horizontal=True,
                     key="trends_quarters")
-changes = session.load("placement_rate_changes", measure=measure, quarters=quarters)
+changes = session.load(trends.placement_rate_changes, measure=measure, quarters=quarters)
 if changes.empty:
     st.info("No quarter is fully observed yet for this outcome under these filters.",
             icon=":material/hourglass_empty:")
@@ -54,7 +52,6 @@ else:
     ui.show_table(
         readouts.changes_table(changes, measure, cell),
         changes,
-        name=f"{measure.replace('_', '-')}-changes-by-quarter",
         key="trends_changes",
         how_to_read="the change is this quarter's rate minus the earlier quarter's, in percentage "
         "points, with its 95% interval (Newcombe); an interval that includes 0 means the data "

@@ -3,13 +3,15 @@ sees which training works better for whom."""
 
 import streamlit as st
 
-from reemploy import charts, metrics, readouts, ui
+from reemploy import charts, readouts, ui
 from reemploy.charts import program_label
 from reemploy.definitions import metric_label
+from reemploy.figures import who_benefits
+from reemploy.figures.common import COMPARED_PROGRAMS
 
 st.set_page_config(page_title="Who benefits", page_icon=":material/groups:", layout="wide")
 session = ui.sidebar("who_benefits")
-first, second = (program_label(p).lower() for p in metrics.COMPARED_PROGRAMS)
+first, second = (program_label(p).lower() for p in COMPARED_PROGRAMS)
 ui.page_header(
     "Who benefits",
     f"Does {first} or {second} work better for older or younger workers, for women or men, "
@@ -20,13 +22,12 @@ ui.page_header(
 ui.require_records(session)
 cell = session.min_cell
 
-measure = st.radio("Outcome", tuple(metrics.CHARACTERISTIC_MEASURES), format_func=metric_label,
+measure = st.radio("Outcome", tuple(who_benefits.CHARACTERISTIC_MEASURES), format_func=metric_label,
                    horizontal=True, key="who_benefits_measure")
-cells = session.load("outcomes_by_characteristic")
+cells = session.load(who_benefits.outcomes_by_characteristic)
 ui.show_chart(
     charts.outcomes_by_characteristic_chart(cells, measure, cell),
     cells,
-    name=f"{measure.replace('_', '-')}-by-age-gender-education",
     key="who_benefits_chart",
     how_to_read="within a panel, compare the colours at the same group: where the bars (95% "
     "intervals) of two programmes do not overlap, the difference is clear (bars that overlap a "
@@ -37,18 +38,18 @@ hidden = readouts.suppressed_cells(cells, measure, cell)
 if hidden:
     st.caption(hidden)
 
-st.subheader(f"{program_label(metrics.COMPARED_PROGRAMS[0])} and {second}: where the gap is clear")
+st.subheader(f"{program_label(COMPARED_PROGRAMS[0])} and {second}: where the gap is clear")
 # Placement rests on the gap adjusted within each group (a raw gap can turn sign once the
 # people in it are compared like with like); the other outcomes have no adjusted gap yet.
 adjusted = measure == "placement_rate_180d"
-gaps = (session.load("adjusted_gaps_by_characteristic") if adjusted
-        else metrics.characteristic_gaps(cells, measure, cell))
+gaps = (session.load(who_benefits.adjusted_gaps_by_characteristic) if adjusted
+        else session.load(who_benefits.program_gaps_by_characteristic, measure=measure))
 sentences = readouts.characteristic_sentences(gaps, adjusted=adjusted)
 if sentences:
     st.markdown("\n".join(f"- {s}" for s in sentences))
 else:
     st.caption(f"Both {first} and {second} need at least {cell} people in a group to compare them.")
-ui.downloads(gaps, f"{measure.replace('_', '-')}-gap-skills-mindset-by-group", "who_benefits_gaps")
+ui.downloads(gaps, "who_benefits_gaps")
 st.caption(("Gaps adjusted within each group: skills and mindset compared over the same mix of the "
             "other characteristics, prior sector and district (direct standardisation, bootstrap "
             "95% intervals); the chart above shows the raw rates. " if adjusted else

@@ -2,14 +2,13 @@
 -- foreign_funded, self_employed, public_works), counted over first jobs started by as_of
 -- (is_placed_by_as_of, views/enrollment_outcomes.sql).
 -- Grain: one row per program_type x employer_type that occurs.
--- Parameters: the common filters.
+-- Key: program_type, employer_type.
+-- Parameters: $filters.
 select
     program_type,
     placement_employer_type as employer_type,
     count(*) as placement_count
-from filtered_outcomes(
-    $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-)
+from filtered_outcomes($filters)
 where is_placed_by_as_of = 1
 group by program_type, placement_employer_type
 order by program_type, placement_employer_type

@@ -1,5 +1,6 @@
 -- Size and span of the extract, for the header, the About page and the Data page.
 -- Grain: one row.
+-- Key: none (one row).
 -- Parameters: none.
 select
     (select count(*) from enrollments) as enrollment_count,

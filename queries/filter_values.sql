@@ -1,5 +1,6 @@
 -- The values officials can filter on, from the whole extract (not the filtered view).
 -- Grain: one row per filter x value.
+-- Key: filter_name, value.
 -- Parameters: none.
 select
     'districts' as filter_name,

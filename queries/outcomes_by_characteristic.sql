@@ -10,17 +10,16 @@
 -- taken here so that no person-level wage leaves DuckDB. The order statistics are read from the
 -- count of each distinct wage and its running total instead of a sorted list of every wage: the
 -- same values, but wages repeat (a few thousand distinct amounts), so this groups instead of
--- sorting millions of values (10M enrollments, unfiltered: about 1.0 s instead of 2.1 s; the
--- same at 1M).
+-- sorting millions of values.
 -- The levels are grouped by their small integer codes (age_code, gender_code, education_code,
--- numbered in views/enrollment_outcomes.sql) and named from outcome_strata at the end: hashing
--- integers instead of texts (1M enrollments, unfiltered: about 100 ms instead of 175 ms; 10M:
--- 465 ms instead of 575 ms). Codes are never NULL, so in a grouping set the one code grouped is
+-- numbered in views/enrollment_outcomes.sql) and named from outcome_strata at the end: integers
+-- hash faster than texts (docs/performance.md). Codes are never NULL, so in a grouping set the one code grouped is
 -- coalesce(age_code, gender_code, education_code).
 -- The outcome flags and the wage of first jobs started by as_of are defined in
 -- views/enrollment_outcomes.sql.
 -- Grain: one row per program_type x characteristic x level present under the filters.
--- Parameters: the common filters.
+-- Key: program_type, characteristic, level.
+-- Parameters: $filters.
 with outcomes as (
     select
         program_type,
@@ -32,9 +31,7 @@ with outcomes as (
         is_followed_12m,
         is_retained_12m,
         monthly_wage_by_as_of as monthly_wage
-    from filtered_outcomes(
-        $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-    )
+    from filtered_outcomes($filters)
 ),
 -- One row per programme x age band x gender x education x wage (a NULL wage: no first job by
 -- as_of): one pass over the enrollments, the grouping sets below then work on this small table.

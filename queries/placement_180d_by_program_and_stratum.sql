@@ -3,19 +3,17 @@
 -- direct standardisation and the balance table. A missing gender or education is its own level
 -- 'unknown' (age_band is already 'unknown' without a birth year), so nobody drops out of the
 -- adjustment for a blank field.
--- The stratum is its number (views/enrollment_outcomes.sql); stratum_labels.sql names it. One
--- integer instead of five texts per row, grouped here and sent to pandas (1M enrollments,
--- unfiltered, with the adjusted difference and the balance table: 53 ms instead of 78 ms).
+-- The stratum is its number (views/enrollment_outcomes.sql); stratum_labels.sql names it: one
+-- integer per row instead of five texts, grouped here and sent to pandas.
 -- Grain: one row per program_type x stratum present under the filters.
--- Parameters: the common filters.
+-- Key: program_type, stratum.
+-- Parameters: $filters.
 select
     program_type,
     stratum,
     count(*) as enrolled_count,
     sum(is_followed_180d)::bigint as placement_rate_180d_n,
     sum(is_placed_180d)::bigint as placed_180d_count
-from filtered_outcomes(
-    $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-)
+from filtered_outcomes($filters)
 group by program_type, stratum
 order by program_type, stratum

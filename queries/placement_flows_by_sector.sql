@@ -4,16 +4,15 @@
 -- not here.
 -- Grain: one row per program_type x prior_sector x placement_sector x placement_employer_type
 -- with at least one first placement.
--- Parameters: the common filters.
+-- Key: program_type, prior_sector, placement_sector, placement_employer_type.
+-- Parameters: $filters.
 select
     program_type,
     prior_sector,
     placement_sector,
     placement_employer_type,
     count(*) as placement_count
-from filtered_outcomes(
-    $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-)
+from filtered_outcomes($filters)
 where is_placed_by_as_of = 1
 group by program_type, prior_sector, placement_sector, placement_employer_type
 order by program_type, prior_sector, placement_sector, placement_employer_type

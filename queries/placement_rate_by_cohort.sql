@@ -5,6 +5,7 @@
 -- instead of showing a fall. is_open_quarter:
 -- the quarter was still running at $as_of, so its enrollment count is partial too.
 -- Grain: one row per program_type x enrollment quarter.
+-- Key: program_type, cohort_start.
 -- Parameters: $as_of and the common filters.
 with cohorts as (
     select
@@ -16,9 +17,7 @@ with cohorts as (
         sum(is_placed_180d)::bigint as placed_180d_count,
         sum(is_followed_365d)::bigint as placement_rate_365d_n,
         sum(is_placed_365d)::bigint as placed_365d_count
-    from filtered_outcomes(
-        $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-    )
+    from filtered_outcomes($filters)
     group by program_type, enrolled_quarter
 )
 select

@@ -5,6 +5,7 @@
 -- flags of views/enrollment_outcomes.sql; any other h compares the day counts defined there
 -- (days_exit_to_as_of >= h: followed; days_exit_to_placement <= h: placed within h days).
 -- Grain: one row per program_type x horizon_days.
+-- Key: program_type, horizon_days.
 -- Parameters: $horizons_days (list of integers) and the common filters.
 with horizons as (
     select unnest($horizons_days::integer[]) as horizon_days
@@ -18,9 +19,7 @@ standard as (
         sum(is_placed_180d)::bigint as placed_180d,
         sum(is_followed_365d)::bigint as followed_365d,
         sum(is_placed_365d)::bigint as placed_365d
-    from filtered_outcomes(
-        $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-    )
+    from filtered_outcomes($filters)
     group by program_type
 ),
 other_horizons as (
@@ -35,9 +34,7 @@ other as (
             where o.days_exit_to_as_of >= h.horizon_days
               and o.days_exit_to_placement <= h.horizon_days
         ) as placed_count
-    from filtered_outcomes(
-        $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-    ) as o
+    from filtered_outcomes($filters) as o
     cross join other_horizons as h
     group by o.program_type, h.horizon_days
 )

@@ -6,8 +6,9 @@
 -- Grain: one row per program_type x cell ($by: district, prior_sector or none) x selected
 -- district x selected sector x selected gender x selected age band x selected education x in
 -- period present.
--- Parameters: the common filters $districts, $sectors, $date_from, $date_to, $genders,
--- $age_bands, $educations (NULL = not set); $by, the breakdown dimension ('' for none); $scope,
+-- Key: program_type, cell, selected_district, selected_sector, selected_gender, selected_age_band, selected_education, in_period.
+-- Parameters: the fields of $filters (views/filtered_outcomes.sql; each filter a dimension
+-- here, so a new filter is a new column of this disclosure count too); $by, the breakdown dimension ('' for none); $scope,
 -- the signed-in user's districts (NULL = open access): only rows inside it are counted, so the
 -- views compared are those the user can open and no count crosses the scope.
 -- The programme filter is not a dimension here: every figure is per programme already.
@@ -17,13 +18,13 @@ select
         when 'district' then district
         when 'prior_sector' then prior_sector
     end as cell,
-    case when list_contains($districts, district) then district end as selected_district,
-    case when list_contains($sectors, prior_sector) then prior_sector end as selected_sector,
-    case when list_contains($genders, gender) then gender end as selected_gender,
-    case when list_contains($age_bands, age_band) then age_band end as selected_age_band,
-    case when list_contains($educations, education) then education end as selected_education,
-    coalesce(($date_from is null or enrolled_on >= $date_from)
-             and ($date_to is null or enrolled_on <= $date_to), false) as in_period,
+    case when list_contains(($filters).districts, district) then district end as selected_district,
+    case when list_contains(($filters).sectors, prior_sector) then prior_sector end as selected_sector,
+    case when list_contains(($filters).genders, gender) then gender end as selected_gender,
+    case when list_contains(($filters).age_bands, age_band) then age_band end as selected_age_band,
+    case when list_contains(($filters).educations, education) then education end as selected_education,
+    coalesce((($filters).date_from is null or enrolled_on >= ($filters).date_from)
+             and (($filters).date_to is null or enrolled_on <= ($filters).date_to), false) as in_period,
     count(*) as enrolled_count,
     sum(is_exited)::bigint as exited_count,
     sum(is_followed_90d)::bigint as followed_90d_count,

@@ -3,6 +3,7 @@
 -- written beside the materialised outcomes by db.build_outcomes, so it belongs to one extract
 -- version and takes no filters.
 -- Grain: one row per stratum.
+-- Key: stratum.
 -- Parameters: none.
 select
     stratum,

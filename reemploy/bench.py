@@ -1,8 +1,8 @@
 """`python -m reemploy bench`: how fast every page's queries answer at a given size.
 
 Each page is run for real (Streamlit's AppTest, caches cleared before every interaction) under
-random filters, and the time spent computing its figures (every call into reemploy.metrics, which
-runs the SQL and the statistics) is recorded per page. The same interactions are then answered
+random filters, and the time spent computing its figures (every ui.Session.load, which
+runs the SQL and the statistics of reemploy.figures, and the disclosure check) is recorded per page. The same interactions are then answered
 the way a typical pandas dashboard does it: both Parquet tables read into DataFrames once, then
 filtered and grouped per interaction. Each side runs in its own process so that its peak memory
 is its own.
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reemploy import cache
 from reemploy.contract import AGE_BANDS, PROGRAM_TYPES
 from reemploy.extracts import REPO_ROOT, is_empty, open_extract
 from reemploy.filters import Filters, filter_options_from, parse_query_params
@@ -77,13 +78,14 @@ def peak_rss_mb() -> float:
 # --- the DuckDB side: every page through AppTest -------------------------------------------------
 
 
-def _instrument_metrics(timings: list[float]):
-    """Wrap every public function of reemploy.metrics so top-level calls add their duration;
-    returns a function that puts the originals back."""
-    from reemploy import metrics
+def _instrument_figures(timings: list[float]):
+    """Time every figure a page asks for (ui.Session.load and the disclosure rule it checks
+    first): each top-level call adds its duration. Returns a function that puts the originals
+    back."""
+    from reemploy import ui
 
     depth = [0]
-    originals = {}
+    originals = {"load": ui.Session.load, "withheld_view": ui.disclosure.withheld_view}
 
     def wrap(function):
         @functools.wraps(function)
@@ -99,15 +101,12 @@ def _instrument_metrics(timings: list[float]):
 
         return timed
 
-    for name in dir(metrics):
-        value = getattr(metrics, name)
-        if callable(value) and getattr(value, "__module__", "") == metrics.__name__ and not name.startswith("_"):
-            originals[name] = value
-            setattr(metrics, name, wrap(value))
+    ui.Session.load = wrap(originals["load"])
+    ui.disclosure.withheld_view = wrap(originals["withheld_view"])
 
     def restore() -> None:
-        for name, value in originals.items():
-            setattr(metrics, name, value)
+        ui.Session.load = originals["load"]
+        ui.disclosure.withheld_view = originals["withheld_view"]
 
     return restore
 
@@ -123,7 +122,7 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
     previous_data = os.environ.get("REEMPLOY_DATA")
     os.environ["REEMPLOY_DATA"] = data_dir
     timings: list[float] = []
-    restore = _instrument_metrics(timings)
+    restore = _instrument_figures(timings)
     pages: dict[str, list[float]] = {}
     errors = []
     try:
@@ -141,14 +140,14 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
             for params in interactions:
                 # Cold query results; the connection and the per-version catalogue stay warm, as
                 # on a server that has answered anyone since the extract arrived.
-                ui.clear_query_cache()
+                cache.clear()
                 at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
                 for key, values in params.items():
                     at.query_params[key] = values
                 at.run()
                 if page != "dashboard.py":
                     at.switch_page(str(REPO_ROOT / page))
-                    ui.clear_query_cache()
+                    cache.clear()
                     timings.clear()
                     at.run()
                 if at.exception:
@@ -180,7 +179,7 @@ def run_scope(data_dir: str, payload: dict) -> dict:
     giving that user the scope) with no district filter. Both ask the same questions of the same
     rows; the difference is what sign-in and the scope add: reading the policy, resolving the
     user, narrowing the catalogue and the link, the scope in every cache key. Per page, the time
-    in reemploy.metrics and the whole page run (ms)."""
+    in its figures and the whole page run (ms)."""
     import os
     import tempfile
 
@@ -198,12 +197,12 @@ def run_scope(data_dir: str, payload: dict) -> dict:
     previous = {key: os.environ.get(key) for key in settings}
     os.environ.update(settings)
     timings: list[float] = []
-    restore = _instrument_metrics(timings)
+    restore = _instrument_figures(timings)
     sides = {"open": {}, "scoped": {}}
     errors = []
 
     def run(page: str, params: dict, scoped: bool) -> tuple[float, float]:
-        ui.clear_query_cache()
+        cache.clear()
         at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
         if scoped:
             at.secrets["auth"] = SCOPE_AUTH
@@ -213,7 +212,7 @@ def run_scope(data_dir: str, payload: dict) -> dict:
         if page != "dashboard.py":
             at.run()
             at.switch_page(str(REPO_ROOT / page))
-            ui.clear_query_cache()
+            cache.clear()
         timings.clear()
         started = time.perf_counter()
         at.run()
@@ -266,9 +265,10 @@ def format_scope_report(report: dict) -> str:
 # The questions whose answers the pandas side computes too: counts and the median wage per
 # programme, durations for the re-employment curves, and placement by cohort, district and
 # employer type. Timed without the statistics on top, like the pandas side.
-PANDAS_EQUIVALENT_QUERIES = ("headline_by_program", "time_to_placement_by_program",
-                             "placement_rate_by_cohort", "placement_rate_by_district",
-                             "employer_mix_by_program")
+PANDAS_EQUIVALENT_QUERIES = (("headline_by_program", {}),
+                             ("time_to_placement", {"origin": "enrollment", "by_district": False}),
+                             ("placement_rate_by_cohort", {}), ("outcomes_by_district", {}),
+                             ("employer_mix_by_program", {}))
 
 
 def _filters_from(params: dict, options: dict) -> Filters:
@@ -280,17 +280,17 @@ def run_queries(data_dir: str, interactions: list[dict]) -> dict:
     """The pandas side's figures answered by the app's own SQL, each interaction from scratch."""
     from reemploy.db import connect, query_params, run_query
 
-    from reemploy.metrics import filter_catalogue
+    from reemploy.figures.catalogue import filter_catalogue
 
     extract = open_extract(data_dir)
     con = connect(extract)
-    options = filter_options_from(filter_catalogue(con))
+    options = filter_options_from(filter_catalogue(con, extract))
     samples = []
     for params in interactions:
         bound = query_params(extract, _filters_from(params, options))
         started = time.perf_counter()
-        for name in PANDAS_EQUIVALENT_QUERIES:
-            run_query(con, name, bound)
+        for name, extra in PANDAS_EQUIVALENT_QUERIES:
+            run_query(con, name, {**bound, **extra})
         samples.append((time.perf_counter() - started) * 1000)
     return {**percentiles(samples), "peak_rss_mb": peak_rss_mb()}
 
@@ -413,7 +413,7 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
     """Generate the sample if needed, run both sides and return the report; with `scope`, the
     comparison of run_scope instead."""
     from reemploy.db import build_outcomes, connect
-    from reemploy.metrics import filter_catalogue
+    from reemploy.figures.catalogue import filter_catalogue
     from reemploy.synthetic import generate_extract
 
     generated = None
@@ -425,7 +425,7 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
     started = time.perf_counter()
     build_outcomes(extract)
     prepared = round(time.perf_counter() - started, 1)
-    catalogue = filter_catalogue(connect(extract))
+    catalogue = filter_catalogue(connect(extract), extract)
     params = random_interactions(catalogue, extract.as_of, interactions)
     if scope:
         return {"enrollments": n, "interactions": interactions,

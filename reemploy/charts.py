@@ -9,8 +9,11 @@ from plotly.subplots import make_subplots
 
 from reemploy.definitions import metric_label
 from reemploy.formatting import plotly_text
-from reemploy.metrics import (CHARACTERISTIC_LEVELS, COHORT_MEASURES, SMALL_FLOWS, UNRELIABLE_BELOW,
-                              curves_cross)
+from reemploy.figures.common import UNRELIABLE_BELOW
+from reemploy.figures.compare import curves_cross
+from reemploy.figures.trends import COHORT_MEASURES
+from reemploy.figures.who_benefits import CHARACTERISTIC_LEVELS
+from reemploy.flows import SMALL_FLOWS
 
 PROGRAM_COLORS = {
     # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -604,7 +607,7 @@ def _trailing_incomplete_start(df: pd.DataFrame, complete: str):
 
 def cohort_outcome_chart(df: pd.DataFrame, min_cell: int,
                          measure: str = "placement_rate_180d") -> go.Figure:
-    """A cohort placement rate (metrics.COHORT_MEASURES) by quarterly enrollment cohort, one line
+    """A cohort placement rate (figures.trends.COHORT_MEASURES) by quarterly enrollment cohort, one line
     per programme with Wilson 95% error bars. Cohorts not yet fully observed are hollow and the
     quarters where they begin are shaded, so the partial rates of recent cohorts do not read as a
     fall; suppressed cohorts leave gaps."""
@@ -1280,7 +1283,7 @@ def _flow_label(column: int, name: str) -> str:
 def sector_flow_chart(flows: pd.DataFrame, program: str = "skills", min_cell: int = 10) -> go.Figure:
     """Sankey of first placements for one programme: prior sector -> the new job's sector ->
     its employer type, link widths = people; flows under `min_cell` arrive already folded into
-    "other (small flows)" (metrics.fold_small_flows) and anything still suppressed is not drawn."""
+    "other (small flows)" (flows.fold_small_flows) and anything still suppressed is not drawn."""
     title = f"From the lost job to the first new job: {program_label(program)}"
     part = flows[flows["program_type"] == program]
     links = part[(part["stage"] != "left_out") & ~part["placement_count_suppressed"].astype(bool)]

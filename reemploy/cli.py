@@ -11,7 +11,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from reemploy import disclosure, metrics
+from reemploy import disclosure
+from reemploy.figures import catalogue, headline
+from reemploy.summary import summary
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.db import connect
 from reemploy.extracts import (
@@ -104,10 +106,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def unknown_filter_values(con, extract, filters: Filters) -> list[str]:
     """What a --district or --sector names that the extract does not hold, as error lines: a
     misspelt name would otherwise match nothing and print nothing, with exit status 0."""
-    catalogue = metrics.extract_catalogue(con, extract)["catalogue"]
+    values = catalogue.filter_catalogue(con, extract)
     problems = []
     for option, attr in (("--district", "districts"), ("--sector", "sectors")):
-        known = list(catalogue[attr])
+        known = list(values[attr])
         for value in getattr(filters, attr):
             if value not in known:
                 shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
@@ -138,7 +140,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         print(f"error: these figures are withheld: {reason} (data/README.md, Threat model). "
               "Widen the filters.", file=sys.stderr)
         return 2
-    document = metrics.summary(con, extract, filters, min_cell=min_cell)
+    document = summary(con, extract, filters, min_cell=min_cell)
     if args.format == "json":
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -185,7 +187,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if view is None:
         return 2
     extract, filters, con, min_cell = view
-    first_open = metrics.first_open_month(metrics.headline_figures(con, extract, filters, min_cell))
+    first_open = headline.first_open_month(headline.headline_by_program(con, extract, filters, min_cell))
     for view in pack.views_of(filters, extract.as_of, first_open_month=first_open):
         reason = disclosure.withheld_view(con, extract, view, min_cell)
         if reason:
@@ -193,8 +195,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
                   "Threat model). Widen the filters.", file=sys.stderr)
             return 2
 
-    def load(metric: str, for_filters: Filters, **options):
-        return getattr(metrics, metric)(con, extract, for_filters, min_cell, **options)
+    def load(question, for_filters: Filters, **options):
+        return question(con, extract, for_filters, min_cell, **options)
 
     started = dt.datetime.now()
     document = pack.build_pack(load, extract.as_of, filters, min_cell)
@@ -254,7 +256,7 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
 
     folder = resolve_data_dir(args.data)
     extract = open_extract(folder)
-    districts = list(metrics.filter_catalogue(connect(extract))["districts"])
+    districts = list(catalogue.filter_catalogue(connect(extract), extract)["districts"])
     # "" is the entry page (Overview); other pages are addressed by their file name.
     pages = ["", *sorted(p.stem for p in (REPO_ROOT / "pages").glob("*.py"))]
     # The folder as named, not the version it points at: an import in the middle swaps it.

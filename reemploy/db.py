@@ -8,7 +8,6 @@ import re
 import shutil
 import tempfile
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -30,7 +29,6 @@ def query_names() -> list[str]:
     return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
 
 
-@lru_cache(maxsize=None)
 def load_sql(name: str) -> str:
     """The text of queries/<name>.sql; only names of files that exist are accepted."""
     if name not in query_names():
@@ -45,8 +43,7 @@ def sql_parameters(sql: str) -> set[str]:
 
 
 # The build sorts every enrollment with its outcomes: unbounded, DuckDB would take most of the
-# machine (8.9 GB at 10M enrollments); bounded, it spills to the derived folder (2.2 GB peak,
-# 28.5 s -> 32 s).
+# machine at 10M enrollments; bounded, it spills to the derived folder (docs/performance.md).
 BUILD_MEMORY_LIMIT = "2GB"
 
 

@@ -1,16 +1,15 @@
 """What every number means: definitions, denominators and caveats, as data.
 
 The About page renders these, and so can anything else that needs to explain a figure (the
-meeting pack, a table's help text). The wording follows /work/shared/DOMAIN.md ("Metrics",
-"Statistics that make a comparison trustworthy") and what queries/*.sql and reemploy/metrics.py
-compute; `queries` names the SQL files so a reader can check.
+meeting pack, a table's help text). The wording follows data/README.md (Metrics) and
+what queries/*.sql and reemploy/figures/ compute; `queries` names the SQL files so a reader can check.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reemploy.metrics import DEFAULT_MIN_CELL, UNRELIABLE_BELOW
+from reemploy.figures.common import DEFAULT_MIN_CELL, UNRELIABLE_BELOW
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ METRICS: dict[str, Definition] = {
                  "'Not reached' means fewer than half have found a job within the follow-up so far.",
                  "The clock starts at enrollment, so long courses start with a handicap; the "
                  "Compare page also shows the curves from exit."),
-        queries=("time_to_placement_by_program", "time_to_placement_after_exit_by_program"),
+        queries=("time_to_placement",),
     ),
     "reemployed": Definition(
         label="Share re-employed by days since enrollment (or exit)",
@@ -167,7 +166,7 @@ METRICS: dict[str, Definition] = {
         denominator="People still searching and followed on that day (at risk).",
         caveats=("The tail of a curve where fewer people than the suppression threshold remain at "
                  "risk is not drawn.",),
-        queries=("time_to_placement_by_program", "time_to_placement_after_exit_by_program"),
+        queries=("time_to_placement",),
     ),
     "retention_12m": Definition(
         label="Still in the first job after 12 months (among those placed)",
@@ -180,7 +179,7 @@ METRICS: dict[str, Definition] = {
         caveats=("Counts the first job only: someone who moved to a better job is not retained.",
                  "Refers to older cohorts than the placement rate, because a job needs a year of "
                  "follow-up."),
-        queries=("headline_by_program", "profile_by_program", "outcomes_by_characteristic"),
+        queries=("headline_by_program", "outcomes_by_characteristic"),
         phrase="keeping the first job for 12 months",
         standard="No WIOA equivalent: WIOA measures employment status after exit, not job "
                  "tenure.",
@@ -195,7 +194,7 @@ METRICS: dict[str, Definition] = {
                  "self-employment have more of their jobs left out.",
                  "Nominal yuan: not adjusted for prices across years or districts.",
                  "On Who benefits its 95% interval is distribution-free (order statistics)."),
-        queries=("headline_by_program", "profile_by_program", "outcomes_by_characteristic"),
+        queries=("headline_by_program", "outcomes_by_characteristic"),
         phrase="the median wage of the first job",
     ),
     "median_wage_replacement": Definition(
@@ -206,7 +205,7 @@ METRICS: dict[str, Definition] = {
         denominator="First jobs with a recorded wage whose person has a prior wage above 0.",
         caveats=("Re-employment after the lay-offs often went to private firms, self-employment "
                  "and services at lower wages: below 1 is normal.",),
-        queries=("headline_by_program", "profile_by_program"),
+        queries=("headline_by_program",),
     ),
     "cost_per_placement": Definition(
         label="Cost per placement",

@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from reemploy.cache import answer
 from reemploy.db import query_params, run_query
 from reemploy.extracts import Extract
 from reemploy.filters import Filters
@@ -64,20 +65,27 @@ def _small(counts: np.ndarray, min_cell: int) -> np.ndarray:
     return ((counts > 0) & (counts < min_cell)).any(axis=1)
 
 
+@answer
+def query_set_counts(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
+                     by: str = "") -> pd.DataFrame:
+    """queries/query_set_counts.sql: the people of every view the rule compares, per programme
+    and cell of the breakdown `by` ("district", "prior_sector" or "" for none)."""
+    return run_query(con, "query_set_counts", query_params(extract, filters, by=by))
+
+
 def differencing_risks(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
-                       min_cell: int, by: str | None = None, fetch=None) -> list[Risk]:
+                       min_cell: int, by: str | None = None) -> list[Risk]:
     """The programmes (and, with `by`, the cells of the breakdown by district or prior sector)
     whose figures under `filters` could be subtracted from another view a user can open to give
     a group of 1 to min_cell - 1 people (see the module docstring). Empty when all is safe.
-    `fetch(by)` may answer query_set_counts from a memo (reemploy.metrics)."""
+    """
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"no breakdown {by!r}; one of {BREAKDOWNS}")
     set_dimensions = [attr for attr in DIMENSIONS if getattr(filters, attr)]
     has_period = filters.date_from is not None or filters.date_to is not None
     if not set_dimensions and not has_period:
         return []  # nothing to drop: the view is everything, its cells are the breakdown itself
-    df = (fetch(by or "") if fetch is not None
-          else run_query(con, "query_set_counts", query_params(extract, filters, by=by or "")))
+    df = query_set_counts(con, extract, filters, by or "")
     if filters.programs:
         df = df[df["program_type"].isin(filters.programs)]
     if df.empty:
@@ -127,6 +135,7 @@ def differencing_risks(con: duckdb.DuckDBPyConnection, extract: Extract, filters
             for (program, cell), why in zip(labels, reasons) if why]
 
 
+@answer
 def withheld_view(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
                   min_cell: int) -> str | None:
     """Why the whole view under `filters` is withheld, or None when it may be shown."""
@@ -138,11 +147,11 @@ def withheld_view(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Fil
 
 
 def withheld_cells(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
-                   min_cell: int, by: str, table: pd.DataFrame, fetch=None) -> np.ndarray:
+                   min_cell: int, by: str, table: pd.DataFrame) -> np.ndarray:
     """A mask over `table`'s rows (columns program_type and `by`): the cells of the breakdown
     that differencing_risks withholds."""
     risky = {(r.program_type, r.cell)
-             for r in differencing_risks(con, extract, filters, min_cell, by, fetch)}
+             for r in differencing_risks(con, extract, filters, min_cell, by)}
     if not risky or table.empty:
         return np.zeros(len(table), dtype=bool)
     return np.array([(p, c) in risky for p, c in zip(table["program_type"], table[by])], dtype=bool)

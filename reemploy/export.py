@@ -30,7 +30,7 @@ import plotly.graph_objects as go
 
 from reemploy.disclosure import REASON_DIFFERENCING as DIFFERENCING
 from reemploy.filters import Filters
-from reemploy.metrics import UNRELIABLE_BELOW
+from reemploy.figures.common import UNRELIABLE_BELOW
 
 IDENTIFIER_COLUMNS = frozenset({"person_id", "enrollment_id", "placement_id"})
 FLAG_SUFFIXES = ("_suppressed", "_unreliable", "_suppressed_reason")

@@ -38,29 +38,30 @@ class Filters:
     scope: tuple[str, ...] | None = None
 
     def to_params(self) -> dict:
-        """Bound parameters for the queries: NULL where a filter is not set (empty lists match nothing).
+        """Bound parameters for the queries: `filters`, one STRUCT with a field per filter (NULL
+        where a filter is not set; an empty list matches nothing), which
+        queries/views/filtered_outcomes.sql applies, and `scope`.
 
         The scope is applied here, where every question's parameters are made: the districts
         bound are the district filter within the scope (the scope itself when no district is
         chosen), so no page, download or pack can ask for a district outside it; an empty
         intersection binds an empty list, which matches nothing."""
-        params = {}
+        values = {}
         for f in fields(self):
             if f.name == "scope":
                 continue
             value = getattr(self, f.name)
             if isinstance(value, tuple):
-                params[f.name] = list(value) if value else None
+                values[f.name] = list(value) if value else None
             else:
-                params[f.name] = value
-        # The scope as its own parameter too, for the one question that counts every view a
-        # user could open (query_set_counts): it keeps the rows inside the scope.
-        params["scope"] = None if self.scope is None else list(self.scope)
+                values[f.name] = value
         if self.scope is not None:
             inside = set(self.scope)
-            params["districts"] = ([d for d in self.districts if d in inside] if self.districts
-                                   else list(self.scope))
-        return params
+            values["districts"] = ([d for d in self.districts if d in inside] if self.districts
+                                    else list(self.scope))
+        # The scope as its own parameter too, for the one question that counts every view a
+        # user could open (query_set_counts): it keeps the rows inside the scope.
+        return {"filters": values, "scope": None if self.scope is None else list(self.scope)}
 
     def is_empty(self) -> bool:
         return self == Filters()

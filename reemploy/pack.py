@@ -22,8 +22,8 @@ from reemploy import charts, definitions, export, readouts, tables
 from reemploy import formatting as fmt
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.filters import Filters
-from reemploy import metrics
-from reemploy.metrics import UNRELIABLE_BELOW
+from reemploy.figures import compare, districts, headline, sectors, trends, who_benefits
+from reemploy.figures.common import UNRELIABLE_BELOW
 
 BASE_URL_ENV_VAR = "REEMPLOY_BASE_URL"
 DEFAULT_BASE_URL = "http://localhost:8501"
@@ -37,7 +37,8 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 @dataclass(frozen=True)
 class KeyChart:
     """One page's chart as the pack shows it: `chart(data, *companions, min_cell)` draws it from
-    `metrics.<metric>(..., **options)` and, in order, the `companions` metrics (same options).
+    `question(..., **options)`, one of reemploy.figures' functions, and, in order, the
+    `companions` questions (same options). `name` is the section's anchor in the HTML.
 
     `across` names a Filters attribute the chart compares across ("districts"): as on its page,
     the data is loaded without that filter and the chart gets the selected values as
@@ -47,55 +48,55 @@ class KeyChart:
 
     page: str
     name: str
-    metric: str
+    question: Callable[..., pd.DataFrame]
     chart: Callable[..., go.Figure]
     how_to_read: str
     options: dict = field(default_factory=dict)
-    companions: tuple[str, ...] = ()
+    companions: tuple[Callable[..., pd.DataFrame], ...] = ()
     across: str = ""
     methods: tuple[str, ...] = ()
 
 
 KEY_CHARTS: list[KeyChart] = [
-    KeyChart("Overview", "placement-rate-by-quarter", "placement_rate_by_cohort",
+    KeyChart("Overview", "placement-rate-by-quarter", trends.placement_rate_by_cohort,
              charts.placement_trend_chart,
              "each point is the people who enrolled in that quarter; the line shows the share who "
              "started a job within 180 days after leaving the programme."),
-    KeyChart("Compare programmes", "reemployment-by-days-since-enrollment", "reemployment_curves",
+    KeyChart("Compare programmes", "reemployment-by-days-since-enrollment", compare.reemployment_curves,
              charts.reemployment_curve_chart,
              "each line is the share of a programme's people who have started a job by that day, "
              "counting those still searching (Kaplan-Meier); a line that starts flat and then "
              "climbs is a course that keeps people busy first (lock-in).",
-             options={"origin": "enrollment"}, companions=("reemployment_logrank",)),
+             options={"origin": "enrollment"}, companions=(compare.reemployment_logrank,)),
     KeyChart("Compare programmes", "placement-180d-raw-and-adjusted",
-             "adjusted_placement_difference", charts.adjusted_difference_chart,
+             compare.adjusted_placement_difference, charts.adjusted_difference_chart,
              "if the adjusted diamond sits far from the raw one, much of the raw gap comes from who "
              "enrolled rather than from the course. An adjusted difference, not a causal effect.",
              methods=("raw_vs_adjusted",)),
-    KeyChart("Compare programmes", "employer-mix-by-programme", "employer_mix",
+    KeyChart("Compare programmes", "employer-mix-by-programme", compare.employer_mix_by_program,
              charts.employer_mix_chart,
              "each bar splits a programme's first jobs by employer, from state-owned and "
              "foreign-funded posts on the left to private jobs and self-employment on the right."),
-    KeyChart("Districts", "placement-gap-by-district", "placement_gap_by_district",
+    KeyChart("Districts", "placement-gap-by-district", districts.placement_gap_by_district,
              charts.district_gap_chart,
              "each row is a district: skills against mindset training, the share placed within "
              "180 days of leaving, with the gap and its 95% interval.", across="districts"),
-    KeyChart("Sectors", "placement-rate-by-prior-sector", "placement_rate_by_prior_sector",
+    KeyChart("Sectors", "placement-rate-by-prior-sector", sectors.placement_rate_by_prior_sector,
              charts.prior_sector_placement_chart,
              "each row is the sector of the lost job, each dot a programme with its 95% interval; "
              "further right, more people placed within 180 days of leaving.", across="sectors"),
-    KeyChart("Trends", "enrollments-by-quarter", "placement_rate_by_cohort",
+    KeyChart("Trends", "enrollments-by-quarter", trends.placement_rate_by_cohort,
              lambda data, cell: charts.cohort_enrollment_chart(data),
              "each point counts the enrollments that started in that quarter; a person who "
              "enrolled twice counts twice."),
     KeyChart("Who benefits", "placement-rate-180d-by-age-gender-education",
-             "outcomes_by_characteristic",
+             who_benefits.outcomes_by_characteristic,
              lambda data, cell: charts.outcomes_by_characteristic_chart(data, "placement_rate_180d", cell),
              "within a panel, compare the colours at the same group: where the 95% intervals of "
              "two programmes do not overlap, the difference is clear."),
 ]
 
-# The rows of the headline table: columns of metrics.headline_figures, named and defined in
+# The rows of the headline table: columns of figures.headline.headline_by_program, named and defined in
 # reemploy.definitions.
 HEADLINE_METRICS = ("enrolled_count", "placement_rate_180d", "placement_rate_180d_from_enrollment",
                     "employment_rate_q2_after_exit", "employment_rate_q4_after_exit",
@@ -196,35 +197,29 @@ def views_of(filters: Filters, as_of: dt.date, key_charts: list[KeyChart] | None
 
 def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
                url: str | None = None, key_charts: list[KeyChart] | None = None) -> Pack:
-    """Compute the pack. `load(metric, filters, **options)` returns metrics.<metric> for those
-    filters (the app passes its cached Session.load; the CLI calls metrics directly)."""
-    memo: dict = {}
-
-    def once(metric: str, for_filters: Filters, **options) -> pd.DataFrame:
-        key = (metric, for_filters, tuple(sorted(options.items())))
-        if key not in memo:
-            memo[key] = load(metric, for_filters, **options)
-        return memo[key]
-
+    """Compute the pack. `load(question, filters, **options)` returns question(con, extract,
+    filters, min_cell, **options) (the app passes Session.load, the CLI the same over its
+    connection); both answer from the result cache, so a question the pack asks twice is
+    computed once."""
     period, previous_period, note = comparison_periods(
-        filters, as_of, metrics.first_open_month(once("headline_figures", filters)))
+        filters, as_of, headline.first_open_month(load(headline.headline_by_program, filters)))
     sections = []
     for entry in KEY_CHARTS if key_charts is None else key_charts:
         shown = replace(filters, **{entry.across: ()}) if entry.across else filters
-        data = once(entry.metric, shown, **entry.options)
-        companions = [once(metric, shown, **entry.options) for metric in entry.companions]
+        data = load(entry.question, shown, **entry.options)
+        companions = [load(question, shown, **entry.options) for question in entry.companions]
         marks = {"selected": getattr(filters, entry.across)} if entry.across else {}
         figure = entry.chart(data, *companions, min_cell, **marks)
-        sections.append(Section(entry, data, figure, once("headline_figures", shown)))
+        sections.append(Section(entry, data, figure, load(headline.headline_by_program, shown)))
     return Pack(
         as_of=as_of,
         filters=filters,
         min_cell=min_cell,
         url=url or view_url(filters),
         generated_at=dt.datetime.now().replace(microsecond=0),
-        headline=once("headline_figures", period),
-        differences=once("program_differences", period),
-        previous=once("headline_figures", previous_period),
+        headline=load(headline.headline_by_program, period),
+        differences=load(headline.program_differences, period),
+        previous=load(headline.headline_by_program, previous_period),
         period=period,
         previous_period=previous_period,
         period_note=note,

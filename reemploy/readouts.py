@@ -1,4 +1,4 @@
-"""Words and display tables from metrics results, for Trends and Who benefits.
+"""Words and display tables from reemploy.figures results, for Trends and Who benefits.
 
 Pure functions (no Streamlit, no DuckDB): sentences that say only what the 95% intervals
 support, lists of suppressed cells, and the period-over-period table as people read it.
@@ -12,8 +12,10 @@ from reemploy import formatting as fmt
 from reemploy import stats
 from reemploy.charts import COVARIATE_LABELS, level_label, program_label
 from reemploy.definitions import definition, metric_label
-from reemploy.metrics import (CHANGE_LAGS, CHARACTERISTIC_LEVELS, COHORT_MEASURES, COMPARED_PROGRAMS,
-                              first_open_month)
+from reemploy.figures.common import COMPARED_PROGRAMS
+from reemploy.figures.headline import first_open_month
+from reemploy.figures.trends import CHANGE_LAGS, COHORT_MEASURES
+from reemploy.figures.who_benefits import CHARACTERISTIC_LEVELS
 
 
 def _quarter(timestamp) -> str:
@@ -37,7 +39,7 @@ def _join(items: list[str]) -> str:
 
 
 def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | None:
-    """One sentence on how the skills-vs-mindset gap (metrics.program_gaps_by_characteristic)
+    """One sentence on how the skills-vs-mindset gap (figures.who_benefits.program_gaps_by_characteristic)
     varies across the levels of `characteristic`, claiming only what the intervals support.
 
     - no level's interval excludes 0: "no clear difference";
@@ -92,7 +94,7 @@ def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | No
 def characteristic_sentences(gaps: pd.DataFrame, adjusted: bool = False) -> list[str]:
     """characteristic_sentence for age band, gender and education, those that have one, each
     saying whether it rests on gaps adjusted for who enrolled within the group
-    (metrics.adjusted_gaps_by_characteristic) or on raw gaps."""
+    (figures.who_benefits.adjusted_gaps_by_characteristic) or on raw gaps."""
     kind = "Adjusted for who enrolled within the group" if adjusted else "Raw, not adjusted"
     sentences = (characteristic_sentence(gaps, c) for c in CHARACTERISTIC_LEVELS)
     return [f"{kind}: {s[0].lower()}{s[1:]}" for s in sentences if s]
@@ -138,7 +140,7 @@ CHANGE_HEADERS = {
 
 
 def changes_table(df: pd.DataFrame, measure: str, min_cell: int) -> pd.DataFrame:
-    """metrics.placement_rate_changes as people read it: one row per quarter x programme with the
+    """figures.trends.placement_rate_changes as people read it: one row per quarter x programme with the
     rate, its n and the two changes in percentage points with Newcombe intervals;
     "suppressed (n < 10)" where either cohort is small, "–" where there is nothing to compare."""
     label = metric_label(measure)
@@ -164,7 +166,7 @@ def changes_table(df: pd.DataFrame, measure: str, min_cell: int) -> pd.DataFrame
 
 def unobserved_quarters_note(cohorts: pd.DataFrame, measure: str) -> str | None:
     """Which recent quarters each programme leaves out of the change table because they are not
-    fully observed yet (from metrics.placement_rate_by_cohort), or None."""
+    fully observed yet (from figures.trends.placement_rate_by_cohort), or None."""
     _, complete = COHORT_MEASURES[measure]
     parts = []
     for program, part in cohorts.groupby("program_type", sort=False):
@@ -195,7 +197,7 @@ def _difference_text(row: dict) -> str:
 
 
 def clock_sentence(differences: pd.DataFrame) -> str | None:
-    """The sentence that says which way each clock points (metrics.program_differences): placement
+    """The sentence that says which way each clock points (figures.headline.program_differences): placement
     within 180 days from exit, from enrollment and adjusted for who enrolled, and why they can
     differ. None when none of the three can be shown (suppressed or without both programmes)."""
     wanted = [("placement_rate_180d", "raw", "from exit"),
@@ -226,7 +228,7 @@ def clock_sentence(differences: pd.DataFrame) -> str | None:
 
 
 def observed_months_note(headline: pd.DataFrame) -> str | None:
-    """Which enrollments the exit-based rates cover (metrics.headline_figures): a visible note
+    """Which enrollments the exit-based rates cover (figures.headline.headline_by_program): a visible note
     when enrollments followed already are left out because their month is not fully observed."""
     if headline.empty or "followed_180d_not_counted_count" not in headline:
         return None

@@ -1,4 +1,4 @@
-"""Tables as people read them: metrics DataFrames turned into labelled text cells.
+"""Tables as people read them: reemploy.figures DataFrames turned into labelled text cells.
 
 Pure pandas (no Streamlit): the pages show these with st.dataframe, the tests read them.
 Suppressed cells say so instead of showing a blank or a zero.
@@ -75,11 +75,11 @@ ESTIMATE_LABELS = {
 
 
 def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """metrics.program_differences as people read it: one row per measure and estimate with
+    """figures.headline.program_differences as people read it: one row per measure and estimate with
     both programmes' rates, the difference in percentage points with its 95% interval, and
     which way it points."""
     from reemploy.definitions import metric_label
-    from reemploy.metrics import COMPARED_PROGRAMS
+    from reemploy.figures.common import COMPARED_PROGRAMS
 
     first, second = COMPARED_PROGRAMS
     rows = []
@@ -114,10 +114,10 @@ def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.Da
 
 
 def days_without_job_table(days: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """metrics.days_without_job as people read it: per window, the average days each programme's
+    """figures.compare.days_without_job as people read it: per window, the average days each programme's
     people spent without a job and skills minus mindset with its 95% interval (fewer days is
     sooner back to work)."""
-    from reemploy.metrics import COMPARED_PROGRAMS
+    from reemploy.figures.common import COMPARED_PROGRAMS
 
     first, second = COMPARED_PROGRAMS
     rows = []
@@ -154,7 +154,7 @@ UNIT_COUNT_ROWS = (
 
 def unit_counts_table(headline: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """What the unit of count (the enrollment) and the exit-based rates leave aside, per
-    programme (metrics.headline_figures). A count of a few people under narrow filters says
+    programme (figures.headline.headline_by_program). A count of a few people under narrow filters says
     something about them (that one re-enrolled while in work), so counts from 1 to min_cell - 1
     read "fewer than min_cell"; enrollments are shown as everywhere else."""
     def text(column: str, value) -> str:

@@ -12,20 +12,21 @@ import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from reemploy import definitions, export, metrics, pack
+from reemploy import definitions, disclosure, export, pack
 from reemploy import formatting as fmt
 from reemploy import access
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.charts import level_label, program_color, program_label
 from reemploy.db import connect
+from reemploy.figures import catalogue, headline
 from reemploy.extracts import (
-    MIN_CELL_ENV_VAR,
     DEFAULT_DATA_DIR,
     Extract,
     ExtractError,
@@ -116,26 +117,16 @@ class Session:
     def con(self) -> duckdb.DuckDBPyConnection:
         return _connection(self.extract.location, self.extract.version)
 
-    def load(self, metric: str, filters: Filters | None = None, **options) -> pd.DataFrame:
-        """A cached metrics.<metric>(con, extract, filters, min_cell, **options) result.
+    def load(self, question: Callable[..., pd.DataFrame], filters: Filters | None = None,
+             **options) -> pd.DataFrame:
+        """`question(con, extract, filters, min_cell, **options)`, one of reemploy.figures'
+        functions, answered from the result cache (reemploy.cache) when asked already.
 
         Whatever filters a page passes, they carry this session's scope (the scope is part of
         the cache key and bound into the query), so no page can ask outside it."""
         filters = access.scope_filters(filters or self.filters, self.access)
-        return rerun_if_moved(self.extract, lambda: _load(
-            metric,
-            self.extract.location,
-            self.extract.version,
-            filters,
-            self.min_cell,
-            tuple(sorted(options.items())),
-        ))
-
-
-@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
-def _load(metric, path, version, filters, cell, options) -> pd.DataFrame:
-    con = _connection(path, version)
-    return getattr(metrics, metric)(con, open_extract_cached(path, version), filters, cell, **dict(options))
+        return rerun_if_moved(self.extract, lambda: question(
+            self.con, self.extract, filters, self.min_cell, **options))
 
 
 def rerun_if_moved(extract: Extract, compute):
@@ -160,20 +151,8 @@ def extract_replaced(extract: Extract) -> bool:
         return False
 
 
-def clear_query_cache() -> None:
-    """Forget every cached figure (the benchmark measures them cold)."""
-    _load.clear()
-    metrics.clear_memo()
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def open_extract_cached(path: str, version: str) -> Extract:
-    return open_extract(path)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _catalogue(path: str, version: str) -> dict:
-    return metrics.extract_catalogue(_connection(path, version), open_extract_cached(path, version))
+def _catalogue(extract: Extract) -> dict:
+    return catalogue.extract_catalogue(_connection(extract.location, extract.version), extract)
 
 
 def load_extract() -> Extract:
@@ -204,7 +183,7 @@ def load_extract() -> Extract:
         extract = open_extract(path)
         # Connecting reads every row once (db.connect), so a file damaged inside fails here,
         # with this page, rather than in the first query a page runs. Cached: once per version.
-        if not _catalogue(extract.location, extract.version)["profile"]["enrollment_count"]:
+        if not _catalogue(extract)["profile"]["enrollment_count"]:
             raise ExtractError(f"The extract in {extract.location} holds no enrollments: there is "
                                "nothing to count.")
         return extract
@@ -230,7 +209,7 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
     """
     granted = current_access()
     extract = load_extract()
-    info = _catalogue(extract.location, extract.version)
+    info = _catalogue(extract)
     # Only the districts in scope are offered, accepted from a link or from a chart click.
     options = access.scope_options(filter_options_from(info["catalogue"]), granted)
     for chart_key, filter_key in (chart_filters or {}).items():
@@ -382,7 +361,7 @@ def extract_counts(session: Session) -> dict:
             st.caption(":material/public: **City-wide totals:** these counts cover every district, "
                        f"beyond your access ({', '.join(granted.districts) or 'no district'}).")
     else:
-        counts = session.load("enrollment_counts", Filters())
+        counts = session.load(headline.enrollment_count_by_program, Filters())
         columns[1].metric("Enrollments in your access", f"{int(counts['enrolled_count'].sum()):,}")
         st.caption("The extract's city-wide counts are not shown with district access.")
     return profile
@@ -500,27 +479,19 @@ def require_records(session: Session) -> None:
     """Stop the page with a notice when nothing matches the filters (a count: the page's own
     figures are not computed for a page that will not show them), or when the view is withheld
     because another view minus this one would give a small group away (reemploy.disclosure)."""
-    if session.load("enrollment_counts").empty:
+    if session.load(headline.enrollment_count_by_program).empty:
         no_records()
     reason = withheld_view(session, session.filters)
     if reason:
         withheld_notice(reason, session.min_cell)
 
 
-@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
-def _withheld(path: str, version: str, filters: Filters, cell: int) -> str | None:
-    from reemploy import disclosure
-
-    return disclosure.withheld_view(_connection(path, version), open_extract_cached(path, version),
-                                    filters, cell)
-
-
 def withheld_view(session: Session, filters: Filters) -> str | None:
     """Why the view under `filters` is withheld (reemploy.disclosure), or None; judged within
     the session's scope, the views its user can open."""
     filters = access.scope_filters(filters, session.access)
-    return rerun_if_moved(session.extract, lambda: _withheld(
-        session.extract.location, session.extract.version, filters, session.min_cell))
+    return rerun_if_moved(session.extract, lambda: disclosure.withheld_view(
+        session.con, session.extract, filters, session.min_cell))
 
 
 def withheld_notice(reason: str, cell: int) -> None:
@@ -533,18 +504,20 @@ def withheld_notice(reason: str, cell: int) -> None:
     st.stop()
 
 
-def show_chart(fig, data: pd.DataFrame, name: str, key: str, how_to_read: str,
-               session: Session | None = None, **chart_options):
+def show_chart(fig, data: pd.DataFrame, key: str, how_to_read: str,
+               session: Session | None = None, name: str | None = None, **chart_options):
     """Draw a chart with its one-line reading guide and its downloads (PNG, SVG, CSV, Excel).
 
-    `data` is the aggregated, already suppressed table the chart was drawn from; `name` is the
-    file-name stem (e.g. "placement-rate-by-district"). `session` (as_of, filters) names and
+    `data` is the aggregated, already suppressed table the chart was drawn from, as
+    Session.load returned it: the files are named after the question that answered it
+    (`data.attrs["question"]`, e.g. "placement_gap_by_district") unless `name` says more (a
+    slice of it). `session` (as_of, filters) names and
     captions the files; by default the one ui.sidebar drew for this run. Returns the
     plotly_chart event when `on_select` is passed in chart_options.
     """
     event = st.plotly_chart(fig, key=key, **chart_options)
     st.caption(f"How to read this: {how_to_read}")
-    downloads(data, name, key, fig=fig, session=session)
+    downloads(data, key, fig=fig, session=session, name=name)
     return event
 
 
@@ -553,7 +526,8 @@ def _images_available() -> bool:
     return export.images_available()
 
 
-def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Session | None = None) -> None:
+def downloads(data: pd.DataFrame, key: str, fig=None, session: Session | None = None,
+              name: str | None = None) -> None:
     """One compact row of download buttons: the chart as PNG and SVG (when `fig` is given), the
     numbers behind it as CSV and Excel.
 
@@ -562,6 +536,7 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
     identifiers is refused before a button is drawn.
     """
     session = session or st.session_state[SESSION_STATE_KEY]
+    name = name or data.attrs["question"]
     if not session.access.may_download:
         st.caption(f":material/lock: Downloads are for analysts and admins (your role: "
                    f"{session.access.role}).")
@@ -573,7 +548,7 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
         return export.file_name(name, as_of, filters, extension)
 
     about = {
-        "what": name.replace("-", " "),
+        "what": name.replace("_", " "),
         "data as of": as_of.isoformat(),
         "filters": filters.describe(),
         "suppression": f"rates and medians with fewer than {session.min_cell} people are blank; "
@@ -616,12 +591,12 @@ def downloads(data: pd.DataFrame, name: str, key: str, fig=None, session: Sessio
         st.caption(f":material/hide_image: {export.IMAGES_UNAVAILABLE}")
 
 
-def show_table(table: pd.DataFrame, data: pd.DataFrame, name: str, key: str, how_to_read: str) -> None:
+def show_table(table: pd.DataFrame, data: pd.DataFrame, key: str, how_to_read: str) -> None:
     """A display table (text as people read it) with its reading guide and the download of the
-    numbers behind it (`data`, already suppressed)."""
+    numbers behind it (`data`, already suppressed, named as in show_chart)."""
     st.dataframe(table, hide_index=True, key=key)
     st.caption(f"How to read this: {how_to_read}")
-    downloads(data, name, key)
+    downloads(data, key)
 
 
 KPI_METRICS = (
@@ -790,8 +765,8 @@ def district_shapes(session: Session) -> dict | None:
 
 
 def extract_profile(session: Session) -> dict:
-    """Row counts and date span of the whole extract (metrics.extract_profile), cached."""
-    return _catalogue(session.extract.location, session.extract.version)["profile"]
+    """Row counts and date span of the whole extract (figures.catalogue.extract_profile)."""
+    return _catalogue(session.extract)["profile"]
 
 
 def program_legend(descriptions: dict[str, str]) -> None:
@@ -818,9 +793,9 @@ def dashboard_base_url() -> str:
 
 
 def meeting_pack(session: Session) -> pack.Pack:
-    """The meeting pack for this session's filters, from the cached metrics; a pack any of whose
+    """The meeting pack for this session's filters, from the cached figures; a pack any of whose
     views is withheld (reemploy.disclosure) is not built: the page says why and stops."""
-    first_open = metrics.first_open_month(session.load("headline_figures"))
+    first_open = headline.first_open_month(session.load(headline.headline_by_program))
     for view in pack.views_of(session.filters, session.extract.as_of, first_open_month=first_open):
         reason = withheld_view(session, view)
         if reason:

@@ -30,7 +30,7 @@ from tests.test_engines import (  # noqa: E402
     portable_sql,
 )
 
-QUESTIONS = ("headline_by_program", "placement_rate_by_district", "time_to_placement_by_program",
+QUESTIONS = ("headline_by_program", "outcomes_by_district", "time_to_placement",
              "placement_rate_by_cohort", "employer_mix_by_program")
 
 

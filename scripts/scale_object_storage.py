@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-QUESTIONS = ("filter_values", "extract_profile", "headline_by_program", "placement_rate_by_district")
+QUESTIONS = ("filter_values", "extract_profile", "headline_by_program", "outcomes_by_district")
 
 
 def main(source: Path) -> None:

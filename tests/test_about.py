@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reemploy import definitions, metrics, ui
+from reemploy import definitions, figures, ui
+from reemploy.extracts import MIN_CELL_ENV_VAR
+from reemploy import summary as summary_document
 from reemploy.charts import PROGRAM_COLORS
 from reemploy.db import query_names
 
@@ -14,14 +16,14 @@ PAGE = "pages/about.py"
 
 
 def test_every_summary_metric_has_a_definition():
-    missing = [m for m in metrics.SUMMARY_METRICS if m not in definitions.METRICS]
+    missing = [m for m in summary_document.SUMMARY_METRICS if m not in definitions.METRICS]
     assert missing == []
 
 
 @pytest.mark.parametrize("measures", [
     [column for column, *_ in ui.KPI_METRICS],
-    list(metrics.COHORT_MEASURES),
-    list(metrics.CHARACTERISTIC_MEASURES),
+    list(figures.trends.COHORT_MEASURES),
+    list(figures.who_benefits.CHARACTERISTIC_MEASURES),
 ], ids=["headline cards", "trends", "who benefits"])
 def test_every_measure_a_page_offers_has_a_definition(measures):
     assert [m for m in measures if m not in definitions.METRICS] == []
@@ -36,8 +38,8 @@ def test_every_definition_names_a_denominator_and_existing_queries():
 
 def test_the_suppression_rule_quotes_the_threshold_the_code_uses():
     text = definitions.METHODS["suppression"].text
-    assert f"default {metrics.DEFAULT_MIN_CELL}" in text and ui.MIN_CELL_ENV_VAR in text
-    assert str(metrics.UNRELIABLE_BELOW) in definitions.METHODS["unreliable"].label
+    assert f"default {figures.common.DEFAULT_MIN_CELL}" in text and MIN_CELL_ENV_VAR in text
+    assert str(figures.common.UNRELIABLE_BELOW) in definitions.METHODS["unreliable"].label
 
 
 def test_an_unknown_metric_says_where_to_define_it():

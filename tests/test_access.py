@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import D, write_extract
-from reemploy import access, db, metrics
+from reemploy import access, cache, db, figures
 from reemploy.access import Access, PolicyError, load_policy, parse_policy, resolve_access
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
@@ -271,11 +271,11 @@ def test_a_scope_never_goes_into_a_link_but_is_in_descriptions_and_file_names():
 
 
 def test_the_metrics_memo_keeps_scopes_apart(two_districts):
-    metrics.clear_memo()
+    cache.clear()
     extract = open_extract(two_districts)
     con = db.connect(extract)
-    city = metrics.enrollment_counts(con, extract, Filters())
-    tiexi = metrics.enrollment_counts(con, extract, Filters(scope=("Tiexi",)))
+    city = figures.headline.enrollment_count_by_program(con, extract, Filters())
+    tiexi = figures.headline.enrollment_count_by_program(con, extract, Filters(scope=("Tiexi",)))
     assert dict(zip(city.program_type, city.enrolled_count)) == {"skills": 8, "mindset": 2}
     assert dict(zip(tiexi.program_type, tiexi.enrolled_count)) == {"skills": 3}
 
@@ -449,7 +449,7 @@ def test_the_pack_carries_the_scope_on_its_cover(two_districts):
     con = db.connect(extract)
 
     def load(metric, filters=None, **options):
-        return getattr(metrics, metric)(con, extract, filters, 1, **options)
+        return metric(con, extract, filters, 1, **options)
 
     document = pack.build_pack(load, extract.as_of, Filters(scope=("Tiexi",)), 1)
     cover = pack.pack_html(document).split("<section id='cover'>", 1)[1].split("</section>", 1)[0]

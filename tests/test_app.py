@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reemploy import metrics, ui
+from reemploy import ui
+from reemploy import summary as summary_document
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
@@ -51,7 +52,7 @@ def test_overview_names_unknown_url_values_and_ignores_them(tiny_extract, monkey
 def test_overview_kpis_equal_summary_for_the_same_filters(tiny_extract, monkeypatch):
     at = run_app(tiny_extract, monkeypatch, district=["北山"])
     extract = open_extract(tiny_extract)
-    doc = metrics.summary(connect(extract), extract, Filters(districts=("北山",)), min_cell=1)
+    doc = summary_document.summary(connect(extract), extract, Filters(districts=("北山",)), min_cell=1)
     shown = [m.value for m in at.metric]
     skills = doc["programs"]["skills"]
     assert f"{skills['placement_rate_180d'] * 100:.1f}%" in shown

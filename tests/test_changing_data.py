@@ -12,7 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import D, TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
-from reemploy import importer, metrics
+from reemploy import importer
+from reemploy import summary as summary_document
 from reemploy.charts import program_label
 from reemploy.db import connect
 from reemploy.extracts import open_extract
@@ -78,14 +79,14 @@ def test_open_sessions_show_a_new_import_at_their_next_run_and_only_it(tmp_path,
 
     import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
     extract = open_extract(out)
-    summary = metrics.summary(connect(extract), extract, Filters(), 1)
+    summary = summary_document.summary(connect(extract), extract, Filters(), 1)
     for at in (overview.run(), compare.run()):
         assert not at.exception, at.exception
         # Every figure of the run comes from the new version: no caption still says the old date.
         assert shown_as_of(at) == {"2003-06-30"}
         assert f"{len(NEW_ENROLLMENTS):,} enrollments" in " ".join(c.value for c in at.sidebar.caption)
-    assert enrolled_cards(overview) == {program_label(p): figures["enrolled"]
-                                        for p, figures in summary["programs"].items()}
+    assert enrolled_cards(overview) == {program_label(p): values["enrolled"]
+                                        for p, values in summary["programs"].items()}
     skills = summary["programs"]["skills"]
     assert f"{skills['placement_rate_180d'] * 100:.1f}%" in [m.value for m in overview.metric]
     # A page switch after the import lands on the new data too.
@@ -100,10 +101,10 @@ def test_a_run_pinned_to_the_old_extract_finishes_on_it_after_an_import(tmp_path
     import_rows(tmp_path, "old", TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF, out)
     old = open_extract(out)
     old_con = connect(old)
-    before = metrics.summary(old_con, old, Filters(), 1)
+    before = summary_document.summary(old_con, old, Filters(), 1)
     import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
-    assert metrics.summary(old_con, old, Filters(), 1) == before
-    assert metrics.summary(connect(old), old, Filters(), 1) == before  # the files are still there
+    assert summary_document.summary(old_con, old, Filters(), 1) == before
+    assert summary_document.summary(connect(old), old, Filters(), 1) == before  # the files are still there
     new = open_extract(out)
     assert new.path != old.path and new.version != old.version and new.as_of == NEW_AS_OF
 
@@ -196,10 +197,10 @@ def test_the_sample_the_app_generates_survives_the_first_import_under_an_open_se
     assert out.is_symlink()
     old = open_extract(out)
     old_con = connect(old)
-    before = metrics.summary(old_con, old, Filters(), 1)
+    before = summary_document.summary(old_con, old, Filters(), 1)
     import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
-    assert metrics.summary(old_con, old, Filters(), 1) == before
-    assert metrics.summary(connect(old), old, Filters(), 1) == before
+    assert summary_document.summary(old_con, old, Filters(), 1) == before
+    assert summary_document.summary(connect(old), old, Filters(), 1) == before
     assert open_extract(out).as_of == NEW_AS_OF
 
 

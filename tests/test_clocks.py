@@ -178,10 +178,10 @@ def test_every_overview_card_equals_summary(clocks, monkeypatch, capsys):
 def test_about_counts_what_the_unit_leaves_aside_and_hides_counts_of_a_few(clocks, monkeypatch):
     from conftest import run_app
 
-    from reemploy import metrics, tables
+    from reemploy import figures, tables
 
     con, extract = clocks
-    headline = metrics.headline_figures(con, extract, Filters(), min_cell=1)
+    headline = figures.headline.headline_by_program(con, extract, Filters(), min_cell=1)
     table = tables.unit_counts_table(headline, min_cell=1).set_index("Enrollments")
     assert list(table["Skills training"]) == ["9", "2", "1", "1", "1", "1"]
     assert list(tables.unit_counts_table(headline, min_cell=2)["Skills training"]) == \
@@ -194,10 +194,10 @@ def test_about_counts_what_the_unit_leaves_aside_and_hides_counts_of_a_few(clock
 
 
 def test_a_missing_exit_record_does_not_keep_a_cohort_open_but_a_recent_month_does(clocks):
-    from reemploy import metrics
+    from reemploy import figures
 
     con, extract = clocks
-    cohorts = metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
+    cohorts = figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
     skills = cohorts[cohorts["program_type"] == "skills"].set_index("cohort_start")
     # 2000 Q2 holds only U1, whose exit was never recorded: nothing left to observe.
     assert bool(skills.loc["2000-04-01", "is_complete"])

@@ -12,7 +12,8 @@ from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from streamlit.testing.v1 import AppTest
 
-from reemploy import charts, metrics, stats, tables
+from reemploy import charts, figures, stats, tables
+from reemploy import summary as summary_document
 from reemploy.contract import EMPLOYER_TYPES
 from reemploy.db import connect
 from reemploy.extracts import open_extract
@@ -45,7 +46,7 @@ def simpson(simpson_extract):
 
 def test_reemployment_curves_equal_one_minus_statsmodels_kaplan_meier_with_its_band(tiny):
     con, extract = tiny
-    curves = metrics.reemployment_curves(con, extract, Filters(), min_cell=1)
+    curves = figures.compare.reemployment_curves(con, extract, Filters(), min_cell=1)
     skills = curves[curves["program_type"] == "skills"].set_index("day")
     # skills from enrollment: jobs after 61, 120, 303 days; censored at 91 (S3) and 729 (S2).
     time = np.array([61, 91, 120, 303, 729])
@@ -64,7 +65,7 @@ def test_reemployment_curves_equal_one_minus_statsmodels_kaplan_meier_with_its_b
 
 def test_reemployment_curves_suppress_the_tail_where_fewer_than_min_cell_are_at_risk(tiny):
     con, extract = tiny
-    curves = metrics.reemployment_curves(con, extract, Filters(), min_cell=3)
+    curves = figures.compare.reemployment_curves(con, extract, Filters(), min_cell=3)
     skills = curves[curves["program_type"] == "skills"].set_index("day")
     # At risk 5, 4, 3, 2, 1 on days 61, 91, 120, 303, 729: the last two are hidden.
     assert skills["reemployed_suppressed"].tolist() == [False, False, False, True, True]
@@ -76,18 +77,18 @@ def test_reemployment_curves_suppress_the_tail_where_fewer_than_min_cell_are_at_
 
 def test_reemployment_curves_since_exit_leave_out_people_still_in_training(tiny):
     con, extract = tiny
-    curves = metrics.reemployment_curves(con, extract, Filters(), min_cell=1, origin="exit")
+    curves = figures.compare.reemployment_curves(con, extract, Filters(), min_cell=1, origin="exit")
     first = curves.groupby("program_type")["at_risk"].first()
     assert first["skills"] == 4  # S3 is still in its course
     assert first["mindset"] == 4
     with pytest.raises(ValueError):
-        metrics.reemployment_curves(con, extract, Filters(), origin="placement")
+        figures.compare.reemployment_curves(con, extract, Filters(), origin="placement")
 
 
 @pytest.mark.parametrize("origin", ["enrollment", "exit"])
 def test_reemployment_logrank_equals_statsmodels_survdiff_for_skills_and_mindset(tiny, origin):
     con, extract = tiny
-    test = metrics.reemployment_logrank(con, extract, Filters(), min_cell=1, origin=origin).iloc[0]
+    test = figures.compare.reemployment_logrank(con, extract, Filters(), min_cell=1, origin=origin).iloc[0]
     # The same durations as the query tests spell out (tests/test_queries.py).
     expanded = {
         "enrollment": ([61, 91, 120, 303, 729, 22, 22, 152, 355], [1, 0, 1, 1, 0, 1, 1, 0, 0]),
@@ -102,20 +103,20 @@ def test_reemployment_logrank_equals_statsmodels_survdiff_for_skills_and_mindset
 
 def test_reemployment_logrank_is_suppressed_when_a_programme_is_small(tiny):
     con, extract = tiny
-    test = metrics.reemployment_logrank(con, extract, Filters(), min_cell=5).iloc[0]
+    test = figures.compare.reemployment_logrank(con, extract, Filters(), min_cell=5).iloc[0]
     assert test["logrank_chi2_suppressed"]  # mindset has 4 people
     assert np.isnan(test["logrank_chi2"]) and np.isnan(test["logrank_p_value"])
 
 
 def test_placement_rate_by_horizon_at_180_days_equals_the_summary(tiny):
     con, extract = tiny
-    rates = metrics.placement_rate_by_horizon(con, extract, Filters(), min_cell=1)
-    doc = metrics.summary(con, extract, Filters(), min_cell=1)
+    rates = figures.compare.placement_rate_by_program_and_horizon(con, extract, Filters(), min_cell=1)
+    doc = summary_document.summary(con, extract, Filters(), min_cell=1)
     at_180 = rates[rates["horizon_days"] == 180].set_index("program_type")
-    for program, figures in doc["programs"].items():
-        assert at_180.loc[program, "placement_rate"] == pytest.approx(figures["placement_rate_180d"])
+    for program, values in doc["programs"].items():
+        assert at_180.loc[program, "placement_rate"] == pytest.approx(values["placement_rate_180d"])
         assert [at_180.loc[program, "placement_rate_low"], at_180.loc[program, "placement_rate_high"]] \
-            == pytest.approx(figures["placement_rate_180d_ci"])
+            == pytest.approx(values["placement_rate_180d_ci"])
     # mindset at 365 days: nobody followed that long yet.
     mindset_365 = rates[(rates["program_type"] == "mindset") & (rates["horizon_days"] == 365)]
     assert mindset_365["placement_rate_suppressed"].item()
@@ -123,25 +124,25 @@ def test_placement_rate_by_horizon_at_180_days_equals_the_summary(tiny):
 
 def test_placement_difference_by_horizon_uses_newcombe_and_suppresses_small_rows(tiny):
     con, extract = tiny
-    diff = metrics.placement_difference_by_horizon(con, extract, Filters(), min_cell=1)
+    diff = figures.compare.placement_difference_by_horizon(con, extract, Filters(), min_cell=1)
     row = diff.set_index("horizon_days").loc[180]
     # skills 2 of 4, mindset 2 of 3 (tests/test_queries.py).
     assert (row["difference"], row["difference_low"], row["difference_high"]) == pytest.approx(
         stats.newcombe_difference(2, 4, 2, 3))
     assert row["difference"] == pytest.approx(0.5 - 2 / 3)
     assert diff.set_index("horizon_days").loc[365, "difference_suppressed"]  # mindset n = 0
-    hidden = metrics.placement_difference_by_horizon(con, extract, Filters(), min_cell=4)
+    hidden = figures.compare.placement_difference_by_horizon(con, extract, Filters(), min_cell=4)
     assert hidden["difference_suppressed"].tolist() == [False, True, True]
     assert hidden["skills_rate"].isna().tolist() == [False, True, True]
 
 
 def test_programme_profile_adds_retention_and_wage_quantiles_to_the_headline(tiny):
     con, extract = tiny
-    profile = metrics.programme_profile(con, extract, Filters(), min_cell=1).set_index("program_type")
+    profile = figures.headline.headline_by_program(con, extract, Filters(), min_cell=1).set_index("program_type")
     assert profile.loc["skills", "retention_6m"] == pytest.approx(2 / 3)
     assert profile.loc["skills", "monthly_wage_p50"] == profile.loc["skills", "median_monthly_wage"]
     assert profile.loc["skills", "monthly_wage_p10"] == pytest.approx(610)
-    hidden = metrics.programme_profile(con, extract, Filters(), min_cell=3).set_index("program_type")
+    hidden = figures.headline.headline_by_program(con, extract, Filters(), min_cell=3).set_index("program_type")
     # Two wages per programme: every quantile is hidden, enrolled counts are not.
     assert hidden[["monthly_wage_p10", "monthly_wage_p90", "wage_replacement_p50"]].isna().all().all()
     assert hidden.loc["skills", "enrolled_count"] == 5
@@ -149,13 +150,13 @@ def test_programme_profile_adds_retention_and_wage_quantiles_to_the_headline(tin
 
 def test_employer_mix_lists_every_employer_type_and_hides_small_programmes(tiny):
     con, extract = tiny
-    mix = metrics.employer_mix(con, extract, Filters(), min_cell=1)
+    mix = figures.compare.employer_mix_by_program(con, extract, Filters(), min_cell=1)
     skills = mix[mix["program_type"] == "skills"].set_index("employer_type")
     assert list(skills.index) == list(EMPLOYER_TYPES)
     assert skills["employer_share"].sum() == pytest.approx(1.0)
     assert skills.loc["private", "employer_share"] == pytest.approx(2 / 3)
     assert skills.loc["state_owned", "employer_share"] == 0
-    mix = metrics.employer_mix(con, extract, Filters(), min_cell=2)
+    mix = figures.compare.employer_mix_by_program(con, extract, Filters(), min_cell=2)
     none = mix[mix["program_type"] == "none"]
     assert none["employer_share_suppressed"].all()  # one first job
     assert none[["employer_share", "placement_count"]].isna().all().all()
@@ -168,7 +169,7 @@ def test_employer_mix_lists_every_employer_type_and_hides_small_programmes(tiny)
 
 def test_adjusted_difference_has_the_opposite_sign_of_the_raw_one(simpson):
     con, extract = simpson
-    result = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=10)
+    result = figures.compare.adjusted_placement_difference(con, extract, Filters(), min_cell=10)
     raw, adjusted = result.set_index("estimate").loc["raw"], result.set_index("estimate").loc["adjusted"]
     # conftest._simpson_rows: raw 60% vs 40%; standardised 37.5% vs 62.5%.
     assert (raw["skills_rate"], raw["mindset_rate"], raw["difference"]) == pytest.approx((0.6, 0.4, 0.2))
@@ -225,7 +226,7 @@ def test_every_adjustment_reverses_the_naive_difference(tmp_path):
     cells = (("skills", "tertiary", 40, 30), ("skills", "primary", 10, 1),
              ("mindset", "tertiary", 10, 9), ("mindset", "primary", 40, 10))
     con, extract = opened(write_cells_extract(tmp_path / "reversal", cells))
-    rows = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=10) \
+    rows = figures.compare.adjusted_placement_difference(con, extract, Filters(), min_cell=10) \
         .set_index("estimate")
     assert rows.loc["raw", "difference"] == pytest.approx(0.24)
     for estimate in ("adjusted", "ipw", "regression", "doubly_robust"):
@@ -245,7 +246,7 @@ def test_adjusted_difference_reports_people_outside_common_support(simpson_extra
              for i in range(10)]
     con, extract = opened(write_extract(tmp_path / "support", SIMPSON_ENROLLMENTS + extra,
                                         SIMPSON_PLACEMENTS))
-    adjusted = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=10)
+    adjusted = figures.compare.adjusted_placement_difference(con, extract, Filters(), min_cell=10)
     row = adjusted.set_index("estimate").loc["adjusted"]
     assert row["excluded_share"] == pytest.approx(10 / 50)
     assert row["difference"] == pytest.approx(-0.25)
@@ -254,21 +255,21 @@ def test_adjusted_difference_reports_people_outside_common_support(simpson_extra
 
 def test_adjusted_difference_is_suppressed_below_min_cell(simpson):
     con, extract = simpson
-    result = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=21)
+    result = figures.compare.adjusted_placement_difference(con, extract, Filters(), min_cell=21)
     assert result["difference_suppressed"].all()
     assert result[["difference", "skills_rate", "mindset_rate"]].isna().all().all()
 
 
 def test_covariate_balance_shows_the_standardized_difference_before_adjustment(simpson):
     con, extract = simpson
-    balance = metrics.covariate_balance(con, extract, Filters(), min_cell=10)
+    balance = figures.compare.covariate_balance(con, extract, Filters(), min_cell=10)
     education = balance[balance["covariate"] == "education"].set_index("level")
     # tertiary: skills 16/20 = 0.8, mindset 4/20 = 0.2: 0.6 / sqrt((0.16 + 0.16) / 2) = 1.5.
     assert education.loc["tertiary", "std_diff_raw"] == pytest.approx(1.5)
     assert education.loc["primary", "std_diff_raw"] == pytest.approx(-1.5)
     assert education.loc["tertiary", "share_skills"] == pytest.approx(0.8)
     assert "unknown" in set(balance.loc[balance["covariate"] == "gender", "level"])
-    assert metrics.covariate_balance(con, extract, Filters(), min_cell=21)["std_diff_raw"].isna().all()
+    assert figures.compare.covariate_balance(con, extract, Filters(), min_cell=21)["std_diff_raw"].isna().all()
 
 
 # --------------------------------------------------------------------------- figures
@@ -280,8 +281,8 @@ def lines(fig):
 
 def test_curve_chart_colours_each_programme_and_stops_at_the_suppressed_tail(tiny):
     con, extract = tiny
-    curves = metrics.reemployment_curves(con, extract, Filters(), min_cell=3)
-    logrank = metrics.reemployment_logrank(con, extract, Filters(), min_cell=3)
+    curves = figures.compare.reemployment_curves(con, extract, Filters(), min_cell=3)
+    logrank = figures.compare.reemployment_logrank(con, extract, Filters(), min_cell=3)
     fig = charts.reemployment_curve_chart(curves, logrank, 3, "enrollment")
     drawn = {t.legendgroup: t for t in lines(fig)}
     assert set(drawn) == {"skills", "mindset"}  # no training (1 person) is not drawn
@@ -298,8 +299,8 @@ def test_curve_chart_colours_each_programme_and_stops_at_the_suppressed_tail(tin
 
 def test_curve_chart_says_when_the_logrank_test_is_suppressed_and_limits_the_days(tiny):
     con, extract = tiny
-    curves = metrics.reemployment_curves(con, extract, Filters(), min_cell=1, origin="exit")
-    logrank = metrics.reemployment_logrank(con, extract, Filters(), min_cell=5, origin="exit")
+    curves = figures.compare.reemployment_curves(con, extract, Filters(), min_cell=1, origin="exit")
+    logrank = figures.compare.reemployment_logrank(con, extract, Filters(), min_cell=5, origin="exit")
     fig = charts.reemployment_curve_chart(curves, logrank, 1, "exit", max_days=200)
     assert "leaving the programme" in fig.layout.title.text
     assert "not shown" in fig.layout.title.subtitle.text
@@ -308,8 +309,8 @@ def test_curve_chart_says_when_the_logrank_test_is_suppressed_and_limits_the_day
 
 def test_curve_chart_with_everything_suppressed_is_a_notice(tiny):
     con, extract = tiny
-    curves = metrics.reemployment_curves(con, extract, Filters(), min_cell=100)
-    logrank = metrics.reemployment_logrank(con, extract, Filters(), min_cell=100)
+    curves = figures.compare.reemployment_curves(con, extract, Filters(), min_cell=100)
+    logrank = figures.compare.reemployment_logrank(con, extract, Filters(), min_cell=100)
     fig = charts.reemployment_curve_chart(curves, logrank, 100)
     assert len(fig.data) == 0
     assert "100" in fig.layout.annotations[0].text
@@ -317,7 +318,7 @@ def test_curve_chart_with_everything_suppressed_is_a_notice(tiny):
 
 def test_horizon_chart_draws_only_unsuppressed_cells_in_programme_colours(tiny):
     con, extract = tiny
-    rates = metrics.placement_rate_by_horizon(con, extract, Filters(), min_cell=2)
+    rates = figures.compare.placement_rate_by_program_and_horizon(con, extract, Filters(), min_cell=2)
     fig = charts.placement_horizon_chart(rates, 2)
     by_name = {t.name: t for t in fig.data}
     assert "No training" not in by_name  # one person followed
@@ -328,7 +329,7 @@ def test_horizon_chart_draws_only_unsuppressed_cells_in_programme_colours(tiny):
 
 def test_difference_charts_plot_percentage_points_and_call_it_not_a_causal_effect(simpson):
     con, extract = simpson
-    adjusted = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=10)
+    adjusted = figures.compare.adjusted_placement_difference(con, extract, Filters(), min_cell=10)
     fig = charts.adjusted_difference_chart(adjusted, 10)
     # raw, standardised, propensity weighted; regression and doubly robust cannot be fitted here
     # (skills places nobody with primary education: perfect separation) and are not drawn.
@@ -338,13 +339,13 @@ def test_difference_charts_plot_percentage_points_and_call_it_not_a_causal_effec
     assert "Regression adjusted: not estimated (outcome model" in fig.layout.title.subtitle.text
     assert "suppressed" not in fig.layout.title.subtitle.text
     assert fig.data[0].y[0].startswith("Raw<br>60.0% vs 40.0%")
-    hidden = metrics.adjusted_placement_difference(con, extract, Filters(), min_cell=50)
+    hidden = figures.compare.adjusted_placement_difference(con, extract, Filters(), min_cell=50)
     assert len(charts.adjusted_difference_chart(hidden, 50).data) == 0
 
 
 def test_wage_chart_draws_boxes_from_quantiles_for_unsuppressed_programmes(tiny):
     con, extract = tiny
-    profile = metrics.programme_profile(con, extract, Filters(), min_cell=2)
+    profile = figures.headline.headline_by_program(con, extract, Filters(), min_cell=2)
     fig = charts.wage_chart(profile, 2)
     boxes = {t.name: t for t in fig.data}
     assert set(boxes) == {"Skills training", "Mindset training"}  # no training: one wage
@@ -357,7 +358,7 @@ def test_wage_chart_draws_boxes_from_quantiles_for_unsuppressed_programmes(tiny)
 
 def test_employer_mix_chart_stacks_to_100_percent_and_leaves_out_suppressed_programmes(tiny):
     con, extract = tiny
-    mix = metrics.employer_mix(con, extract, Filters(), min_cell=1)
+    mix = figures.compare.employer_mix_by_program(con, extract, Filters(), min_cell=1)
     mix = stats.suppress_cells(mix, "employer_share", (mix["program_type"] == "none").to_numpy())
     fig = charts.employer_mix_chart(mix, 2)
     assert [t.name for t in fig.data] == [charts.EMPLOYER_LABELS[e] for e in charts.EMPLOYER_ORDER]
@@ -369,7 +370,7 @@ def test_employer_mix_chart_stacks_to_100_percent_and_leaves_out_suppressed_prog
 
 def test_balance_chart_colours_levels_by_the_programme_where_they_are_more_common(simpson):
     con, extract = simpson
-    balance = metrics.covariate_balance(con, extract, Filters(), min_cell=10)
+    balance = figures.compare.covariate_balance(con, extract, Filters(), min_cell=10)
     fig = charts.balance_chart(balance, 10)
     points = dict(zip(fig.data[0].y, fig.data[0].marker.color))
     assert points["Education: tertiary"] == charts.PROGRAM_COLORS["skills"]
@@ -379,7 +380,7 @@ def test_balance_chart_colours_levels_by_the_programme_where_they_are_more_commo
 def test_profile_table_writes_suppressed_and_not_applicable_cells_in_words(tiny):
     con, extract = tiny
     table = tables.programme_profile_table(
-        metrics.programme_profile(con, extract, Filters(), min_cell=4), 4).set_index("Measure")
+        figures.headline.headline_by_program(con, extract, Filters(), min_cell=4), 4).set_index("Measure")
     assert table.loc["Placed within 180 days of exit", "Skills training"].startswith("50.0% [15.0–85.0], n = 4")
     assert table.loc["Placed within 180 days of exit", "Mindset training"] == "suppressed (n < 4), n = 3"
     assert table.loc["Completed the course", "No training"] == "not applicable"
@@ -412,7 +413,7 @@ def _decoded(value):
     return value
 
 
-def figures(at) -> dict[str, dict]:
+def figures_of(at) -> dict[str, dict]:
     """The page's Plotly figures (JSON, arrays decoded) by title."""
     out = {}
     for chart in at.get("plotly_chart"):
@@ -425,14 +426,14 @@ def test_compare_page_renders_every_section_under_url_filters(tiny_extract, monk
     at = open_page(tiny_extract, monkeypatch, district=["北山"])
     assert not at.exception, at.exception
     assert at.sidebar.multiselect(key="district").value == ["北山"]
-    titles = set(figures(at))
+    titles = set(figures_of(at))
     assert {"Share re-employed by days since enrollment, first 730 days",
             "Placed within 90, 180 and 365 days of leaving",
             "Monthly wage at the first job",
             "Who hired them: employer type of the first job",
             "Skills minus mindset, placed within 180 days: raw and adjusted"} <= titles
     # 北山 holds S1, S2 and M1: two skills and one mindset enrollee.
-    assert "(n = 2)" in json.dumps(figures(at)["Share re-employed by days since enrollment, first 730 days"])
+    assert "(n = 2)" in json.dumps(figures_of(at)["Share re-employed by days since enrollment, first 730 days"])
 
 
 def test_compare_page_says_no_records_match_when_filters_leave_nothing(tiny_extract, monkeypatch):
@@ -445,7 +446,7 @@ def test_compare_page_says_no_records_match_when_filters_leave_nothing(tiny_extr
 def test_compare_page_suppresses_small_cells_instead_of_drawing_them(tiny_extract, monkeypatch):
     at = open_page(tiny_extract, monkeypatch, min_cell=3)
     assert not at.exception, at.exception
-    shown = figures(at)
+    shown = figures_of(at)
     horizon = shown["Placed within 90, 180 and 365 days of leaving"]
     assert "No training" not in [t["name"] for t in horizon["data"]]
     curve = shown["Share re-employed by days since enrollment, first 730 days"]
@@ -457,7 +458,7 @@ def test_compare_page_suppresses_small_cells_instead_of_drawing_them(tiny_extrac
 def test_compare_page_with_everything_below_min_cell_draws_no_curve_or_bar(tiny_extract, monkeypatch):
     at = open_page(tiny_extract, monkeypatch, min_cell=1000)
     assert not at.exception, at.exception
-    shown = figures(at)
+    shown = figures_of(at)
     assert len(shown) == 7
     for title, spec in shown.items():
         assert spec["data"] == [], title  # a notice instead of a chart
@@ -469,14 +470,14 @@ def test_compare_page_switches_the_curves_to_days_since_exit(tiny_extract, monke
     at.radio(key="compare_origin").set_value("exit").run()
     at.radio(key="compare_window").set_value(365).run()
     assert not at.exception, at.exception
-    assert "Share re-employed by days since leaving the programme, first 365 days" in figures(at)
+    assert "Share re-employed by days since leaving the programme, first 365 days" in figures_of(at)
 
 
 def test_compare_page_180_day_rate_agrees_with_summary(tiny_extract, monkeypatch):
     at = open_page(tiny_extract, monkeypatch)
     extract = open_extract(tiny_extract)
-    doc = metrics.summary(connect(extract), extract, Filters(), min_cell=1)
-    horizon = figures(at)["Placed within 90, 180 and 365 days of leaving"]
+    doc = summary_document.summary(connect(extract), extract, Filters(), min_cell=1)
+    horizon = figures_of(at)["Placed within 90, 180 and 365 days of leaving"]
     for trace in horizon["data"]:
         program = {charts.program_label(p): p for p in doc["programs"]}[trace["name"]]
         shown = dict(zip(trace["x"], trace["y"]))["180 days"]
@@ -491,14 +492,14 @@ def test_compare_page_with_one_programme_says_the_comparison_needs_both(tiny_ext
                                                                        program):
     at = open_page(tiny_extract, monkeypatch, program=[program])
     assert not at.exception, at.exception
-    adjusted = figures(at)["Skills minus mindset, placed within 180 days: raw and adjusted"]
+    adjusted = figures_of(at)["Skills minus mindset, placed within 180 days: raw and adjusted"]
     assert adjusted["data"] == []
     assert "Needs skills and mindset" in adjusted["layout"]["annotations"][0]["text"]
 
 
 def test_days_without_job_is_the_area_under_each_curve_up_to_the_window(simpson):
     con, extract = simpson
-    days = metrics.days_without_job(con, extract, Filters(), min_cell=10).set_index("tau_days")
+    days = figures.compare.days_without_job(con, extract, Filters(), min_cell=10).set_index("tau_days")
     # From enrollment (2001-01-01): skills 12 of 21 placed on day 59, one in training censored on
     # day 60, 8 censored on day 729, so S = 9/21 from day 59; mindset 8 of 21 placed, S = 13/21.
     # Area up to 180: 59 + 121 * 9/21 and 59 + 121 * 13/21.
@@ -523,8 +524,8 @@ def test_curves_cross_only_when_each_programme_is_ahead_somewhere():
         return pd.DataFrame(rows, columns=["program_type", "day", "reemployed"])
 
     # mindset ahead at day 30, skills ahead from day 200 on: they cross
-    assert metrics.curves_cross(curves([(30, 0.05), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
+    assert figures.compare.curves_cross(curves([(30, 0.05), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
     # skills ahead throughout
-    assert not metrics.curves_cross(curves([(30, 0.25), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
+    assert not figures.compare.curves_cross(curves([(30, 0.25), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
     # a difference within the 1 pp margin is not a crossing
-    assert not metrics.curves_cross(curves([(30, 0.195), (200, 0.40)], [(30, 0.20), (200, 0.30)]))
+    assert not figures.compare.curves_cross(curves([(30, 0.195), (200, 0.40)], [(30, 0.20), (200, 0.30)]))

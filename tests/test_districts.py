@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from reemploy import charts, metrics, stats
+from reemploy import charts, figures, stats
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
@@ -57,7 +57,7 @@ def by_district(df, program=None):
 
 def test_outcomes_by_district_adds_wilson_intervals_and_kaplan_meier_medians(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_district(con, extract, Filters(), min_cell=1)
+    df = figures.districts.outcomes_by_district(con, extract, Filters(), min_cell=1)
     skills = by_district(df, "skills")
     # 北山 skills: 1 of 2 placed; Wilson 95% for 1/2 is 0.0945-0.9055.
     assert skills["北山"]["placement_rate_180d"] == 0.5
@@ -73,7 +73,7 @@ def test_outcomes_by_district_adds_wilson_intervals_and_kaplan_meier_medians(tin
 
 def test_outcomes_by_district_suppresses_small_cells_with_their_numerators(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_district(con, extract, Filters(), min_cell=3)
+    df = figures.districts.outcomes_by_district(con, extract, Filters(), min_cell=3)
     north = by_district(df, "skills")["北山"]
     # 2 followed < 3: rate, interval and the placed count go; the enrolled count stays.
     assert north["placement_rate_180d_suppressed"]
@@ -87,7 +87,7 @@ def test_outcomes_by_district_suppresses_small_cells_with_their_numerators(tiny)
 
 def test_placement_gap_by_district_is_skills_minus_mindset_with_newcombe_interval(tiny):
     con, extract = tiny
-    df = by_district(metrics.placement_gap_by_district(con, extract, Filters(), min_cell=1))
+    df = by_district(figures.districts.placement_gap_by_district(con, extract, Filters(), min_cell=1))
     # 北山: skills 1/2, mindset 1/1 -> gap -0.5; Hexi: 1/2 and 1/2 -> 0.
     north, hexi = df["北山"], df["Hexi"]
     assert north["gap"] == pytest.approx(-0.5)
@@ -100,7 +100,7 @@ def test_placement_gap_by_district_is_skills_minus_mindset_with_newcombe_interva
 
 def test_the_district_gap_is_suppressed_when_either_side_is(tiny):
     con, extract = tiny
-    df = by_district(metrics.placement_gap_by_district(con, extract, Filters(), min_cell=2))
+    df = by_district(figures.districts.placement_gap_by_district(con, extract, Filters(), min_cell=2))
     north = df["北山"]
     # mindset has 1 followed in 北山 (< 2): its rate and the gap go; skills (2 followed) stays.
     assert north["mindset_placement_rate_180d_suppressed"] and north["gap_suppressed"]
@@ -118,7 +118,7 @@ def test_the_district_gap_is_suppressed_when_either_side_is(tiny):
 
 def test_placement_gap_by_district_is_empty_but_well_formed_when_nothing_matches(tiny):
     con, extract = tiny
-    df = metrics.placement_gap_by_district(con, extract, Filters(districts=("Nowhere",)))
+    df = figures.districts.placement_gap_by_district(con, extract, Filters(districts=("Nowhere",)))
     assert df.empty and {"district", "gap", "gap_n", "gap_suppressed"} <= set(df.columns)
 
 
@@ -128,7 +128,7 @@ def test_placement_gap_by_district_is_empty_but_well_formed_when_nothing_matches
 @pytest.fixture
 def gap(tiny):
     con, extract = tiny
-    return metrics.placement_gap_by_district(con, extract, Filters(), min_cell=2)
+    return figures.districts.placement_gap_by_district(con, extract, Filters(), min_cell=2)
 
 
 def choropleths(fig):
@@ -154,7 +154,7 @@ def test_the_map_starts_with_a_trace_that_keeps_plotly_off_the_cdn(gap):
 
 def test_the_gap_map_diverges_at_zero_in_the_programme_colours(tiny):
     con, extract = tiny
-    gap = metrics.placement_gap_by_district(con, extract, Filters(), min_cell=1)
+    gap = figures.districts.placement_gap_by_district(con, extract, Filters(), min_cell=1)
     fig = charts.district_map_chart(gap, SHAPES, "gap", min_cell=1)
     coloured = choropleths(fig)[0]
     assert dict(zip(coloured.locations, coloured.z)) == {"北山": -50.0, "Hexi": 0.0}
@@ -184,7 +184,7 @@ def test_the_map_outlines_the_selected_district_on_top(gap):
 
 def test_the_map_can_show_one_programme_metric(tiny):
     con, extract = tiny
-    outcomes = metrics.outcomes_by_district(con, extract, Filters(), min_cell=1)
+    outcomes = figures.districts.outcomes_by_district(con, extract, Filters(), min_cell=1)
     fig = charts.district_map_chart(outcomes, SHAPES, "median_monthly_wage", "mindset", min_cell=1)
     coloured = choropleths(fig)[0]
     assert dict(zip(coloured.locations, coloured.z)) == {"北山": 500.0, "Hexi": 550.0}
@@ -194,7 +194,7 @@ def test_the_map_can_show_one_programme_metric(tiny):
 
 def test_without_geojson_districts_are_ranked_as_bars_with_intervals(tiny):
     con, extract = tiny
-    gap = metrics.placement_gap_by_district(con, extract, Filters(), min_cell=1)
+    gap = figures.districts.placement_gap_by_district(con, extract, Filters(), min_cell=1)
     fig = charts.district_ranked_chart(gap, "gap", min_cell=1)
     bars = fig.data[0]
     assert isinstance(bars, go.Bar) and list(bars.y) == ["Hexi", "北山"]  # 0 pp above -50 pp
@@ -204,7 +204,7 @@ def test_without_geojson_districts_are_ranked_as_bars_with_intervals(tiny):
 
 def test_the_ranked_fallback_leaves_out_and_lists_suppressed_districts(tiny):
     con, extract = tiny
-    outcomes = metrics.outcomes_by_district(con, extract, Filters(), min_cell=2)
+    outcomes = figures.districts.outcomes_by_district(con, extract, Filters(), min_cell=2)
     # Skills: 北山 2 followed, Hexi 2 (S3 not followed yet): neither is small, both are drawn.
     fig = charts.district_ranked_chart(outcomes, "placement_rate_180d", "skills", min_cell=2)
     assert sorted(fig.data[0].y) == ["Hexi", "北山"]
@@ -216,7 +216,7 @@ def test_the_ranked_fallback_leaves_out_and_lists_suppressed_districts(tiny):
 
 def test_the_gap_dot_plot_sorts_by_gap_and_puts_suppressed_districts_last(tiny):
     con, extract = tiny
-    gap = metrics.placement_gap_by_district(con, extract, Filters(), min_cell=2)
+    gap = figures.districts.placement_gap_by_district(con, extract, Filters(), min_cell=2)
     fig = charts.district_gap_chart(gap, min_cell=2, selected=("北山",))
     assert list(fig.layout.yaxis.categoryarray) == ["Hexi", "北山"]
     skills, mindset = fig.data

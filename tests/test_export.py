@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import inspect
 import io
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -18,11 +17,18 @@ import pandas as pd
 import pypdf
 import pytest
 
-from reemploy import charts, cli, export, metrics, pack
+from reemploy import charts, cli, export, figures, pack
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 from reemploy.synthetic import generate_extract
+
+QUESTIONS = {question.__name__: question for question in figures.questions()}
+
+
+def _question(metric):
+    """A figure by its name, or the function itself (what the pack passes)."""
+    return QUESTIONS[metric] if isinstance(metric, str) else metric
 
 needs_browser = pytest.mark.skipif(
     not export.images_available(),
@@ -58,7 +64,7 @@ def loader(sample, min_cell):
     extract, con = sample
 
     def load(metric, filters, **options):
-        return getattr(metrics, metric)(con, extract, filters, min_cell, **options)
+        return _question(metric)(con, extract, filters, min_cell, **options)
 
     return load
 
@@ -151,18 +157,12 @@ def _recoverable(hidden: pd.DataFrame, visible: pd.DataFrame, measure: str) -> l
 
 
 def _metrics_tables() -> list[str]:
-    """Every metrics function with the (con, extract, filters, min_cell, ...) signature: the
-    tables pages chart and download."""
-    return sorted(
-        name for name, function in inspect.getmembers(metrics, inspect.isfunction)
-        if function.__module__ == metrics.__name__ and not name.startswith("_")
-        and list(inspect.signature(function).parameters)[:4] == ["con", "extract", "filters", "min_cell"]
-        and inspect.signature(function).return_annotation == "pd.DataFrame"
-    )
+    """Every figure a page charts and downloads (reemploy.figures.questions)."""
+    return sorted(QUESTIONS)
 
 
 def test_every_key_chart_of_the_pack_is_drawn_from_a_metrics_table():
-    assert {e.metric for e in pack.KEY_CHARTS} <= set(_metrics_tables())
+    assert {e.question.__name__ for e in pack.KEY_CHARTS} <= set(_metrics_tables())
 
 
 @pytest.mark.parametrize("metric", _metrics_tables())

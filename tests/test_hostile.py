@@ -676,16 +676,16 @@ def test_names_from_the_data_reach_markdown_escaped_on_every_page_header_and_fil
 
 def test_plotly_shows_a_name_with_a_link_as_text_on_the_district_and_sector_charts(
         hostile_names_extract):
-    from reemploy import metrics
+    from reemploy import figures
     from reemploy.db import connect
     from reemploy.extracts import open_extract
 
     extract = open_extract(hostile_names_extract)
     con = connect(extract)
     filters = Filters()
-    by_district = metrics.outcomes_by_district(con, extract, filters, 1)
-    gap = metrics.placement_gap_by_district(con, extract, filters, 1)
-    sectors = metrics.placement_rate_by_prior_sector(con, extract, filters, 1)
+    by_district = figures.districts.outcomes_by_district(con, extract, filters, 1)
+    gap = figures.districts.placement_gap_by_district(con, extract, filters, 1)
+    sectors = figures.sectors.placement_rate_by_prior_sector(con, extract, filters, 1)
     geojson = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"district": d},
          "geometry": {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 0]]]}}

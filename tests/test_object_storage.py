@@ -24,7 +24,8 @@ boto3 = pytest.importorskip("boto3", reason="boto3 not installed (it comes with 
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from reemploy import db, metrics  # noqa: E402
+from reemploy import db  # noqa: E402
+from reemploy import summary as summary_document
 from reemploy.cli import main  # noqa: E402
 from reemploy.extracts import ExtractError, open_extract, remote_filesystem  # noqa: E402
 from reemploy.filters import Filters  # noqa: E402
@@ -123,7 +124,7 @@ def test_an_s3_extract_keeps_its_url_and_lists_its_tables_there(tiny_on_s3):
 
 def test_the_headline_figures_from_s3_are_the_hand_worked_ones(tiny_on_s3):
     extract = open_extract(tiny_on_s3)
-    skills = metrics.summary(db.connect(extract), extract, Filters(), min_cell=1)["programs"]["skills"]
+    skills = summary_document.summary(db.connect(extract), extract, Filters(), min_cell=1)["programs"]["skills"]
     assert skills["enrolled"] == 5
     assert skills["placement_rate_180d"] == pytest.approx(0.5)
     assert skills["median_monthly_wage"] == 650.0

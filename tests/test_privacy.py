@@ -17,7 +17,6 @@ withholds the view or cell instead; the tests at the end run it as the issue wro
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import io
 import json
 import random
@@ -30,10 +29,19 @@ import pypdf
 import pytest
 
 from conftest import D, write_extract
-from reemploy import cli, export, metrics, pack, stats
+from reemploy.contract import PROGRAM_TYPES
+from reemploy import cli, export, figures, pack, stats
+from reemploy import summary as summary_document
 from reemploy.db import connect, query_params, run_query
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
+
+QUESTIONS = {question.__name__: question for question in figures.questions()}
+
+
+def _question(metric):
+    """A figure by its name, or the function itself (what the pack passes)."""
+    return QUESTIONS[metric] if isinstance(metric, str) else metric
 
 MIN_CELL = 10
 AS_OF = D("2002-12-31")
@@ -98,7 +106,7 @@ def small(tmp_path_factory):
 
 def load(small, metric, filters=Filters(), **options):
     extract, con = small
-    return getattr(metrics, metric)(con, extract, filters, MIN_CELL, **options)
+    return _question(metric)(con, extract, filters, MIN_CELL, **options)
 
 
 def download(small, metric, filters=Filters(), **options) -> pd.DataFrame:
@@ -157,12 +165,12 @@ def recovered(total: float, cells: dict[object, Known]) -> dict[object, tuple[fl
 def headline_numerators(small, filters=Filters()) -> dict[tuple[str, str], float]:
     """(programme, measure) -> numerator, from the summary the CLI prints (rate x n)."""
     extract, con = small
-    document = metrics.summary(con, extract, filters, MIN_CELL)
+    document = summary_document.summary(con, extract, filters, MIN_CELL)
     totals = {}
-    for program, figures in document["programs"].items():
+    for program, values in document["programs"].items():
         for measure in ("placement_rate_180d", "retention_12m"):
-            if figures[measure] is not None:
-                totals[(program, measure)] = round(figures[measure] * figures[f"{measure}_n"])
+            if values[measure] is not None:
+                totals[(program, measure)] = round(values[measure] * figures[f"{measure}_n"])
     return totals
 
 
@@ -181,16 +189,16 @@ def attack(small, filters: Filters) -> list[str]:
     every_district = replace(filters, districts=())
     by_district = download(small, "outcomes_by_district", every_district)
     gaps = download(small, "placement_gap_by_district", every_district)
-    for program in metrics.PROGRAM_TYPES:
+    for program in PROGRAM_TYPES:
         cells: dict = {}
         learn(cells, by_district, lambda r: r["district"] if r["program_type"] == program else None,
               "placement_rate_180d", "placed_180d_count")
-        if program in metrics.COMPARED_PROGRAMS:
+        if program in figures.common.COMPARED_PROGRAMS:
             learn(cells, gaps, lambda r: r["district"], f"{program}_placement_rate_180d",
                   f"{program}_placed_180d_count")
-            other = [p for p in metrics.COMPARED_PROGRAMS if p != program][0]
+            other = [p for p in figures.common.COMPARED_PROGRAMS if p != program][0]
             # A visible gap and the other side give this side: p = other + gap (or other - gap).
-            sign = 1 if program == metrics.COMPARED_PROGRAMS[0] else -1
+            sign = 1 if program == figures.common.COMPARED_PROGRAMS[0] else -1
             for row in gaps.to_dict("records"):
                 known = cells.get(row["district"])
                 side = row[f"{other}_placement_rate_180d"]
@@ -200,7 +208,7 @@ def attack(small, filters: Filters) -> list[str]:
 
     every_sector = replace(filters, sectors=())
     sectors = download(small, "placement_rate_by_prior_sector", every_sector)
-    for program in metrics.PROGRAM_TYPES:
+    for program in PROGRAM_TYPES:
         cells = {}
         learn(cells, sectors, lambda r: r["prior_sector"] if r["program_type"] == program else None,
               "placement_rate_180d", "placed_180d_count")
@@ -208,10 +216,10 @@ def attack(small, filters: Filters) -> list[str]:
 
     cohorts = download(small, "placement_rate_by_cohort", filters)
     changes = {m: download(small, "placement_rate_changes", filters, measure=m, quarters=16)
-               for m in metrics.COHORT_MEASURES}
+               for m in figures.trends.COHORT_MEASURES}
     horizon = download(small, "placement_rate_by_horizon", filters)
-    for measure, (successes, _) in metrics.COHORT_MEASURES.items():
-        for program in metrics.PROGRAM_TYPES:
+    for measure, (successes, _) in figures.trends.COHORT_MEASURES.items():
+        for program in PROGRAM_TYPES:
             cells = {}
             quarter = lambda r: r["cohort_start"] if r["program_type"] == program else None  # noqa: E731
             learn(cells, cohorts, quarter, measure, successes)
@@ -226,19 +234,19 @@ def attack(small, filters: Filters) -> list[str]:
 
     cells_table = load(small, "outcomes_by_characteristic", filters)
     characteristics = export.table_for_export(cells_table, MIN_CELL)
-    first, second = metrics.COMPARED_PROGRAMS
-    for measure, successes in metrics.CHARACTERISTIC_MEASURES.items():
+    first, second = figures.common.COMPARED_PROGRAMS
+    for measure, successes in figures.who_benefits.CHARACTERISTIC_MEASURES.items():
         if not successes:
             continue  # medians do not add up to a total
         # Who benefits also hands out the gap skills - mindset per group.
-        gaps = export.table_for_export(metrics.characteristic_gaps(cells_table, measure, MIN_CELL), MIN_CELL)
-        for program in metrics.PROGRAM_TYPES:
-            for characteristic in metrics.CHARACTERISTIC_LEVELS:
+        gaps = export.table_for_export(figures.who_benefits.characteristic_gaps(cells_table, measure, MIN_CELL), MIN_CELL)
+        for program in PROGRAM_TYPES:
+            for characteristic in figures.who_benefits.CHARACTERISTIC_LEVELS:
                 cells = {}
                 learn(cells, characteristics,
                       lambda r: r["level"] if (r["program_type"], r["characteristic"]) == (program, characteristic) else None,
                       measure, successes)
-                if program in metrics.COMPARED_PROGRAMS:
+                if program in figures.common.COMPARED_PROGRAMS:
                     other, sign = (second, 1) if program == first else (first, -1)
                     for row in gaps[gaps["characteristic"] == characteristic].to_dict("records"):
                         known = cells.get(row["level"])
@@ -271,7 +279,7 @@ def test_without_complementary_suppression_the_attack_recovers_the_small_distric
     # districts is the small district's numerator, exactly.
     extract, con = small
     counts = run_query(con, "placement_rate_by_district", query_params(extract, Filters()))
-    rates = metrics.add_rate(counts, "placement_rate_180d", "placed_180d_count")
+    rates = figures.common.add_rate(counts, "placement_rate_180d", "placed_180d_count")
     primary_only = export.table_for_export(
         stats.suppress(rates, MIN_CELL, extra={"placement_rate_180d": ["placed_180d_count"]}), MIN_CELL)
     cells: dict = {}
@@ -328,7 +336,7 @@ def test_the_trends_changes_hide_every_change_with_a_hidden_quarter(small):
     for row in changes.to_dict("records"):
         if (row["program_type"], row["cohort_start"]) in hidden:
             assert row["placement_rate_180d_suppressed"] and pd.isna(row["placed_180d_count"])
-            assert all(row[f"{c}_suppressed"] or not row[f"{c}_available"] for c in metrics.CHANGE_LAGS)
+            assert all(row[f"{c}_suppressed"] or not row[f"{c}_available"] for c in figures.trends.CHANGE_LAGS)
 
 
 # --------------------------------------------------------------------------- identifiers
@@ -347,12 +355,8 @@ def _leaks(data: bytes) -> list[bytes]:
 
 
 def _metrics_tables() -> list[str]:
-    return sorted(
-        name for name, function in inspect.getmembers(metrics, inspect.isfunction)
-        if function.__module__ == metrics.__name__ and not name.startswith("_")
-        and list(inspect.signature(function).parameters)[:4] == ["con", "extract", "filters", "min_cell"]
-        and inspect.signature(function).return_annotation == "pd.DataFrame"
-    )
+    """Every figure a page charts and downloads (reemploy.figures.questions)."""
+    return sorted(QUESTIONS)
 
 
 def test_the_fixture_identifiers_are_distinctive():
@@ -364,7 +368,7 @@ def test_the_fixture_identifiers_are_distinctive():
 def test_no_download_table_carries_an_identifier(small, min_cell):
     extract, con = small
     for metric in _metrics_tables():
-        data = getattr(metrics, metric)(con, extract, Filters(), min_cell)
+        data = _question(metric)(con, extract, Filters(), min_cell)
         table = export.table_for_export(data, min_cell)
         about = {"what": metric, "filters": Filters().describe()}
         assert not _leaks(export.csv_bytes(table)), metric
@@ -376,7 +380,7 @@ def meeting(small):
     extract, con = small
 
     def loader(metric, filters, **options):
-        return getattr(metrics, metric)(con, extract, filters, MIN_CELL, **options)
+        return _question(metric)(con, extract, filters, MIN_CELL, **options)
 
     return pack.build_pack(loader, extract.as_of, Filters(), MIN_CELL)
 
@@ -409,20 +413,20 @@ def test_the_attacker_model_adds_up_the_breakdowns_to_the_totals_it_subtracts_fr
     # With nothing suppressed, each breakdown's numerators add up to the headline numerator the
     # attack subtracts from; so an attack that finds nothing is not an attack that misread totals.
     extract, con = small
-    totals = metrics.summary(con, extract, Filters(), 1)["programs"]
+    totals = summary_document.summary(con, extract, Filters(), 1)["programs"]
     for metric, dimension in (("outcomes_by_district", "district"),
                               ("placement_rate_by_prior_sector", "prior_sector"),
                               ("placement_rate_by_cohort", "cohort_start")):
-        table = getattr(metrics, metric)(con, extract, Filters(), 1)
+        table = _question(metric)(con, extract, Filters(), 1)
         sums = table.groupby("program_type")["placed_180d_count"].sum()
-        for program, figures in totals.items():
-            expected = round(figures["placement_rate_180d"] * figures["placement_rate_180d_n"])
+        for program, values in totals.items():
+            expected = round(values["placement_rate_180d"] * values["placement_rate_180d_n"])
             assert sums[program] == expected, (metric, program)
-    characteristics = metrics.outcomes_by_characteristic(con, extract, Filters(), 1)
+    characteristics = figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), 1)
     sums = characteristics.groupby(["program_type", "characteristic"])["retained_12m_count"].sum()
     for (program, _), value in sums.items():
-        figures = totals[program]
-        assert value == round(figures["retention_12m"] * figures["retention_12m_n"])
+        values = totals[program]
+        assert value == round(values["retention_12m"] * values["retention_12m_n"])
 
 
 def test_the_fixture_has_a_small_cell_in_every_breakdown_the_attack_reads(small):
@@ -485,7 +489,7 @@ def test_the_overview_of_the_small_district_is_shown_exactly(attack_extract):
     extract, con = attack_extract
     hexi = Filters(districts=(ATTACK_DISTRICT,))
     assert disclosure.withheld_view(con, extract, hexi, MIN_CELL) is None
-    skills = _skills(metrics.headline_figures(con, extract, hexi, MIN_CELL))
+    skills = _skills(figures.headline.headline_by_program(con, extract, hexi, MIN_CELL))
     assert (skills["placed_180d_count"], skills["placement_rate_180d_n"]) == (15, 34)
 
 
@@ -493,7 +497,7 @@ def test_districts_filtered_to_machinery_withholds_the_small_districts_skills_ce
     extract, con = attack_extract
     machinery = Filters(sectors=("machinery",))
     for metric in ("outcomes_by_district", "placement_gap_by_district"):
-        table = metrics.__dict__[metric](con, extract, machinery, MIN_CELL)
+        table = _question(metric)(con, extract, machinery, MIN_CELL)
         if metric == "outcomes_by_district":
             hexi = _skills(table, district=ATTACK_DISTRICT)
             assert hexi["placement_rate_180d_suppressed"]
@@ -515,13 +519,13 @@ def test_the_attack_of_the_issue_cannot_recover_the_hidden_cell(attack_extract):
     # gap chart filtered to machinery, Sectors for Hexi) and no download of them gives it.
     extract, con = attack_extract
     hexi, machinery = Filters(districts=(ATTACK_DISTRICT,)), Filters(sectors=("machinery",))
-    total = _skills(metrics.headline_figures(con, extract, hexi, MIN_CELL))["placed_180d_count"]
+    total = _skills(figures.headline.headline_by_program(con, extract, hexi, MIN_CELL))["placed_180d_count"]
     candidates = []
-    for table in (metrics.outcomes_by_district(con, extract, machinery, MIN_CELL),):
+    for table in (figures.districts.outcomes_by_district(con, extract, machinery, MIN_CELL),):
         hexi_row = export.table_for_export(table, MIN_CELL)
         hexi_row = hexi_row[(hexi_row["program_type"] == "skills") & (hexi_row["district"] == ATTACK_DISTRICT)]
         candidates += [v for v in hexi_row["placed_180d_count"] if pd.notna(v)]
-    sectors = export.table_for_export(metrics.placement_rate_by_prior_sector(con, extract, hexi, MIN_CELL), MIN_CELL)
+    sectors = export.table_for_export(figures.sectors.placement_rate_by_prior_sector(con, extract, hexi, MIN_CELL), MIN_CELL)
     skills = sectors[sectors["program_type"] == "skills"]
     assert skills["placed_180d_count"].isna().all()  # textiles small, machinery beside it
     assert candidates == [] and total == 15
@@ -573,7 +577,7 @@ def test_the_app_withholds_the_view_with_a_notice_and_no_figures(attack_extract,
 
 def _rate_table(placed: int, n: int) -> pd.DataFrame:
     df = pd.DataFrame({"program_type": ["skills"], "placement_rate_180d_n": [n], "placed_180d_count": [placed]})
-    df = metrics.add_rate(df, "placement_rate_180d", "placed_180d_count")
+    df = figures.common.add_rate(df, "placement_rate_180d", "placed_180d_count")
     return stats.suppress(df, min_cell=MIN_CELL, extra={"placement_rate_180d": ["placed_180d_count"]})
 
 
@@ -605,7 +609,7 @@ def test_an_employer_mix_that_names_a_small_group_is_hidden_whole(tmp_path):
             placements.append(dict(placement_id=f"J{eid}", enrollment_id=eid, started_on=D("2001-03-01"),
                                    employer_type=employer))
     extract = open_extract(write_extract(tmp_path / "mix", enrollments, placements, AS_OF))
-    mix = metrics.employer_mix(connect(extract), extract, Filters(), MIN_CELL)
+    mix = figures.compare.employer_mix_by_program(connect(extract), extract, Filters(), MIN_CELL)
     skills, mindset = (mix[mix["program_type"] == p] for p in ("skills", "mindset"))
     assert skills["employer_share_suppressed"].all() and skills["placement_count"].isna().all()
     assert mindset.set_index("employer_type")["employer_share"]["collective"] == pytest.approx(0.5)

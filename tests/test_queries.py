@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
-from reemploy import metrics
+from reemploy import cache, figures
 from reemploy.db import connect, derived_dir, load_sql, query_names, query_params, run_query, sql_parameters
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
 from conftest import D, write_extract
+
+
+def time_to_placement(con, extract, origin, by_district=False, filters=Filters()):
+    """queries/time_to_placement.sql for one clock, as the figures ask it."""
+    return run_query(con, "time_to_placement", {**query_params(extract, filters), "origin": origin,
+                                                "by_district": by_district})
 
 
 @pytest.fixture
@@ -111,7 +116,7 @@ def test_enrollment_count_by_program_counts_what_the_filters_select(tiny, filter
 
 def test_time_to_placement_counts_events_and_censoring_at_as_of(tiny):
     con, extract = tiny
-    df = run_query(con, "time_to_placement_by_program", query_params(extract, Filters()))
+    df = time_to_placement(con, extract, "enrollment")
     got = {(r["program_type"], r["days"]): (r["events"], r["censored"]) for r in df.to_dict("records")}
     # skills: jobs after 61 (S5), 120 (S1), 303 (S4) days; S2 censored at 729, S3 at 91.
     assert {k: v for k, v in got.items() if k[0] == "skills"} == {
@@ -153,25 +158,30 @@ def test_extract_profile_counts_rows_and_dates(tiny):
 
 def test_the_extract_catalogue_is_counted_once_per_version_and_read_back_the_same(tiny, monkeypatch):
     con, extract = tiny
-    first = metrics.extract_catalogue(con, extract)
+    first = figures.catalogue.extract_catalogue(con, extract)
     assert first["profile"]["person_count"] == 10
     assert first["catalogue"]["districts"] == ("Hexi", "北山")
 
     def no_query(*args, **kwargs):
         raise AssertionError("asked DuckDB again")
 
-    monkeypatch.setattr(metrics, "run_query", no_query)
-    again = metrics.extract_catalogue(con, extract)
+    # Another process (or a restart): nothing in memory, the files of this version are read.
+    cache.clear()
+    monkeypatch.setattr(figures.catalogue, "run_query", no_query)
+    again = figures.catalogue.extract_catalogue(con, extract)
     assert again == first
     assert again["profile"]["first_enrolled_on"].date() == D("2000-06-01")
 
 
 def test_a_damaged_catalogue_file_is_counted_again(tiny):
     con, extract = tiny
-    first = metrics.extract_catalogue(con, extract)
-    (stored,) = derived_dir(extract).glob("catalogue-*.json")
-    stored.write_text("{not json", encoding="utf-8")
-    assert metrics.extract_catalogue(con, extract) == first
+    first = figures.catalogue.extract_catalogue(con, extract)
+    stored = sorted((derived_dir(extract) / cache.ANSWERS_FOLDER).glob("*.parquet"))
+    assert [p.name.split("-")[0] for p in stored] == ["extract_profile", "filter_values"]
+    for path in stored:
+        path.write_bytes(b"not parquet")
+    cache.clear()
+    assert figures.catalogue.extract_catalogue(con, extract) == first
 
 
 def test_every_query_file_has_a_test():
@@ -186,7 +196,7 @@ def test_every_query_file_has_a_test():
 
 
 def test_queries_bind_only_known_parameters():
-    known = {"as_of", "horizons_days", "by"} | set(Filters().to_params())
+    known = {"as_of", "horizons_days", "by", "origin", "by_district"} | set(Filters().to_params())
     for name in query_names():
         assert sql_parameters(load_sql(name)) <= known, name
 
@@ -206,7 +216,7 @@ def _counts(df, *keys):
 
 def test_time_to_placement_after_exit_counts_from_exit_and_leaves_out_people_in_training(tiny):
     con, extract = tiny
-    df = run_query(con, "time_to_placement_after_exit_by_program", query_params(extract, Filters()))
+    df = time_to_placement(con, extract, "exit")
     got = {(r["program_type"], r["days"]): (r["events"], r["censored"]) for r in df.to_dict("records")}
     # skills: S5 exit 07-01 -> job 08-01 (31), S1 04-01 -> 05-01 (30), S4 03-01 -> 12-01 (275);
     # S2 left 2001-04-01, censored 639 days later at as_of; S3 has not left: not in the curve.
@@ -230,8 +240,8 @@ def test_time_to_placement_after_exit_counts_a_job_found_during_the_course_at_da
     )
     extract = open_extract(path)
     con = connect(extract)
-    after_exit = run_query(con, "time_to_placement_after_exit_by_program", query_params(extract, Filters()))
-    since_enrollment = run_query(con, "time_to_placement_by_program", query_params(extract, Filters()))
+    after_exit = time_to_placement(con, extract, "exit")
+    since_enrollment = time_to_placement(con, extract, "enrollment")
     # Placed 59 days after enrolling, while still in the course: day 0 counted from exit.
     assert after_exit[["days", "events", "censored"]].values.tolist() == [[0, 1, 0]]
     assert since_enrollment[["days", "events", "censored"]].values.tolist() == [[59, 1, 0]]
@@ -266,9 +276,9 @@ def test_placement_rate_by_program_and_horizon_at_180_days_equals_the_headline(t
     assert (merged["placed_count"] == merged["placed_180d_count"]).all()
 
 
-def test_profile_by_program_gives_interpolated_wage_quantiles(tiny):
+def test_headline_by_program_gives_interpolated_wage_quantiles(tiny):
     con, extract = tiny
-    got = rows_by(run_query(con, "profile_by_program", query_params(extract, Filters())),
+    got = rows_by(run_query(con, "headline_by_program", query_params(extract, Filters())),
                   "program_type")
     skills = got["skills"]
     # First-job wages 600 (S1) and 700 (S4); S5's first job has none. Linear interpolation
@@ -287,9 +297,9 @@ def test_profile_by_program_gives_interpolated_wage_quantiles(tiny):
     assert got["none"]["wage_replacement_n"] == 0
 
 
-def test_profile_by_program_gives_retention_at_6_and_12_months(tiny):
+def test_headline_by_program_gives_retention_at_6_and_12_months(tiny):
     con, extract = tiny
-    got = rows_by(run_query(con, "profile_by_program", query_params(extract, Filters())),
+    got = rows_by(run_query(con, "headline_by_program", query_params(extract, Filters())),
                   "program_type")
     # skills first jobs: S1 (open), S4 (lasted 2001-12-01 to 2002-03-01: 90 days), S5 (to
     # 2002-01-01: 518 days); all started >= 365 days before as_of.
@@ -313,21 +323,14 @@ def generated(tmp_path_factory):
     Filters(districts=("Anqiao", "Nanpo"), date_from=D("2000-03-05"), date_to=D("2001-07-19")),
     Filters(sectors=("textiles",), programs=("mindset",), age_bands=("40-49",)),
 ])
-def test_profile_by_program_agrees_with_the_headline_and_with_pandas(generated, filters):
-    # One pass for the Compare profile: its headline columns are headline_by_program's, and its
-    # retention and quantiles are those pandas computes from the outcome rows themselves.
+def test_headline_by_program_agrees_with_pandas_on_the_outcome_rows(generated, filters):
+    # Retention and quantiles in the one pass are those pandas computes from the outcome rows
+    # themselves, and the median is the 0.50 quantile.
     con, extract = generated
     params = query_params(extract, filters)
-    profile = run_query(con, "profile_by_program", params)
-    headline = run_query(con, "headline_by_program", params)
-    # The profile repeats the headline's figures but not the other clocks (Overview only).
-    shared = [c for c in headline.columns if c in profile.columns]
-    assert len(shared) == 14
-    pd.testing.assert_frame_equal(profile[shared], headline[shared], check_dtype=False)
-    sql = load_sql("headline_by_program")
-    rows = con.execute("select * from filtered_outcomes($districts, $sectors, $programs, "
-                       "$date_from, $date_to, $genders, $age_bands, $educations)",
-                       {k: params[k] for k in sql_parameters(sql)}).df()
+    profile = run_query(con, "headline_by_program", params)
+    assert (profile["median_monthly_wage"].fillna(-1) == profile["monthly_wage_p50"].fillna(-1)).all()
+    rows = con.execute("select * from filtered_outcomes($filters)", {"filters": params["filters"]}).df()
     assert len(profile) == rows["program_type"].nunique() > 0
     for got in profile.to_dict("records"):
         part = rows[rows["program_type"] == got["program_type"]]
@@ -405,9 +408,9 @@ def test_the_derived_outcomes_file_is_built_once_per_extract_version(tiny_extrac
     assert second != first and second.is_file()
 
 
-def test_placement_rate_by_district_counts_each_district_and_programme(tiny):
+def test_outcomes_by_district_counts_each_district_and_programme(tiny):
     con, extract = tiny
-    df = run_query(con, "placement_rate_by_district", query_params(extract, Filters()))
+    df = run_query(con, "outcomes_by_district", query_params(extract, Filters()))
     got = {(r["district"], r["program_type"]): (r["enrolled_count"], r["placement_rate_180d_n"],
                                                 r["placed_180d_count"], r["median_monthly_wage_n"],
                                                 r["median_monthly_wage"])
@@ -428,7 +431,7 @@ def test_placement_rate_by_district_counts_each_district_and_programme(tiny):
 
 def test_time_to_placement_by_district_splits_the_days_by_district(tiny):
     con, extract = tiny
-    df = run_query(con, "time_to_placement_by_district", query_params(extract, Filters()))
+    df = time_to_placement(con, extract, "enrollment", by_district=True)
     got = {(r["district"], r["program_type"], r["days"]): (r["events"], r["censored"])
            for r in df.to_dict("records")}
     # 北山 skills: S1 placed after 120 days, S2 censored at as_of after 729 days.

@@ -11,11 +11,11 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from reemploy import charts, metrics
+from reemploy import charts, figures, flows
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
-from reemploy.metrics import FLOW_COLUMNS, SMALL_FLOWS, fold_small_flows
+from reemploy.flows import FLOW_COLUMNS, SMALL_FLOWS, fold_small_flows
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "sectors.py")
@@ -70,7 +70,7 @@ def test_small_flows_are_folded_into_other_until_none_is_left():
 def test_folding_keeps_the_total_and_shows_no_flow_under_min_cell():
     folded, left_out = fold_small_flows(HAND_PATHS, min_cell=10)
     assert folded["placement_count"].sum() + left_out == HAND_PATHS["placement_count"].sum() == 56
-    for source, target in metrics.FLOW_STAGES.values():
+    for source, target in flows.FLOW_STAGES.values():
         assert min(flows_between(folded, source, target).values()) >= 10
     # the middle column balances: what flows into a new sector flows out of it
     into = folded.groupby("placement_sector")["placement_count"].sum()
@@ -86,7 +86,7 @@ def test_folding_changes_nothing_when_every_flow_is_large_enough():
 
 def test_placement_flows_by_sector_gives_both_stages_of_each_programme(tiny):
     con, extract = tiny
-    df = metrics.placement_flows_by_sector(con, extract, Filters(), min_cell=1)
+    df = figures.sectors.placement_flows_by_sector(con, extract, Filters(), min_cell=1)
     skills = df[df["program_type"] == "skills"]
     links = {(r["stage"], r["source"], r["target"]): r["placement_count"] for r in skills.to_dict("records")}
     # S1 coal->services->private, S4 textiles->services->private, S5 textiles->services->self.
@@ -101,7 +101,7 @@ def test_placement_flows_by_sector_gives_both_stages_of_each_programme(tiny):
 
 def test_placement_flows_by_sector_folds_and_suppresses_what_is_left_out(tiny):
     con, extract = tiny
-    df = metrics.placement_flows_by_sector(con, extract, Filters(), min_cell=2)
+    df = figures.sectors.placement_flows_by_sector(con, extract, Filters(), min_cell=2)
     skills = df[df["program_type"] == "skills"]
     drawn = skills[skills["stage"] != "left_out"]
     # coal->services (1) folds to coal->other, then the source folds; services->private (1)
@@ -121,7 +121,7 @@ def test_placement_flows_by_sector_folds_and_suppresses_what_is_left_out(tiny):
 
 def test_placement_rate_by_prior_sector_adds_wilson_intervals_and_suppresses(tiny):
     con, extract = tiny
-    df = metrics.placement_rate_by_prior_sector(con, extract, Filters(), min_cell=3)
+    df = figures.sectors.placement_rate_by_prior_sector(con, extract, Filters(), min_cell=3)
     got = {(r["prior_sector"], r["program_type"]): r for r in df.to_dict("records")}
     mindset = got[("textiles", "mindset")]
     # textiles mindset: 2 of 3 followed placed; Wilson 95% for 2/3 is 0.2077-0.9385.
@@ -138,7 +138,7 @@ def test_placement_rate_by_prior_sector_adds_wilson_intervals_and_suppresses(tin
 
 def test_the_sankey_draws_flows_as_links_and_no_small_flow(tiny):
     con, extract = tiny
-    flows = metrics.placement_flows_by_sector(con, extract, Filters(), min_cell=2)
+    flows = figures.sectors.placement_flows_by_sector(con, extract, Filters(), min_cell=2)
     fig = charts.sector_flow_chart(flows, "skills", min_cell=2)
     sankey = fig.data[0]
     assert isinstance(sankey, go.Sankey)
@@ -150,7 +150,7 @@ def test_the_sankey_draws_flows_as_links_and_no_small_flow(tiny):
 
 def test_the_sankey_labels_employer_types_and_colours_links_by_programme(tiny):
     con, extract = tiny
-    flows = metrics.placement_flows_by_sector(con, extract, Filters(), min_cell=1)
+    flows = figures.sectors.placement_flows_by_sector(con, extract, Filters(), min_cell=1)
     fig = charts.sector_flow_chart(flows, "mindset", min_cell=1)
     sankey = fig.data[0]
     assert set(sankey.node.label) == {"textiles", "services", "Private", "Self-employed"}
@@ -160,14 +160,14 @@ def test_the_sankey_labels_employer_types_and_colours_links_by_programme(tiny):
 
 def test_the_sankey_says_so_when_a_programme_has_no_flows(tiny):
     con, extract = tiny
-    flows = metrics.placement_flows_by_sector(con, extract, Filters(), min_cell=10)
+    flows = figures.sectors.placement_flows_by_sector(con, extract, Filters(), min_cell=10)
     fig = charts.sector_flow_chart(flows, "skills", min_cell=10)
     assert not fig.data and "Fewer than 10 first jobs" in fig.layout.annotations[0].text
 
 
 def test_the_prior_sector_dots_leave_out_suppressed_cells_and_say_how_many(tiny):
     con, extract = tiny
-    rates = metrics.placement_rate_by_prior_sector(con, extract, Filters(), min_cell=3)
+    rates = figures.sectors.placement_rate_by_prior_sector(con, extract, Filters(), min_cell=3)
     fig = charts.prior_sector_placement_chart(rates, min_cell=3, selected=("coal",))
     drawn = {(trace.name, y) for trace in fig.data for y in trace.y}
     # coal skills (2 followed), textiles skills (2) and textiles none (1) are under 3: only

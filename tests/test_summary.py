@@ -1,4 +1,4 @@
-"""`python -m reemploy summary` and metrics.summary on the hand-worked tiny extract."""
+"""`python -m reemploy summary` and summary.summary on the hand-worked tiny extract."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from reemploy import metrics
+from reemploy import figures
+from reemploy import summary as summary_document
 from reemploy.cli import main
 from reemploy.db import connect
 from reemploy.extracts import open_extract
@@ -43,11 +44,11 @@ def test_summary_reports_the_hand_worked_figures(tiny_extract, capsys):
 def test_summary_suppresses_every_rate_below_the_default_threshold(tiny_extract, capsys):
     doc = run_summary(capsys, "--data", str(tiny_extract))
     assert doc["suppression_threshold"] == 10
-    for figures in doc["programs"].values():
-        for metric in metrics.SUMMARY_METRICS:
-            assert figures[metric] is None, metric
-        assert figures["placement_rate_180d_ci"] is None
-        assert figures["enrolled"] > 0
+    for values in doc["programs"].values():
+        for metric in summary_document.SUMMARY_METRICS:
+            assert values[metric] is None, metric
+        assert values["placement_rate_180d_ci"] is None
+        assert values["enrolled"] > 0
 
 
 def test_summary_suppression_boundary_is_denominator_below_threshold(tiny_extract, capsys):
@@ -90,8 +91,8 @@ def test_summary_rejects_a_reversed_period(tiny_extract):
 def test_metrics_summary_equals_headline_figures(tiny_extract):
     extract = open_extract(tiny_extract)
     con = connect(extract)
-    df = metrics.headline_figures(con, extract, Filters(), min_cell=1)
-    doc = metrics.summary(con, extract, Filters(), min_cell=1)
+    df = figures.headline.headline_by_program(con, extract, Filters(), min_cell=1)
+    doc = summary_document.summary(con, extract, Filters(), min_cell=1)
     for row in df.to_dict("records"):
         assert doc["programs"][row["program_type"]]["placement_rate_180d"] == pytest.approx(
             row["placement_rate_180d"])
@@ -102,11 +103,11 @@ def test_order_programs_puts_the_catalogue_order_first_and_keeps_ties_stable():
 
     df = pd.DataFrame({"program_type": ["none", "other", "mindset", None, "skills", "mindset"],
                        "row": [0, 1, 2, 3, 4, 5]})
-    got = metrics.order_programs(df)
+    got = figures.common.order_programs(df)
     # skills, mindset (rows 2 then 5: stable), none; then unknown values and missing ones in
     # their original order
     assert got["row"].tolist() == [4, 2, 5, 0, 1, 3]
-    assert metrics.order_programs(df.head(0)).empty
+    assert figures.common.order_programs(df.head(0)).empty
 
 
 def test_summary_with_a_district_the_extract_does_not_hold_says_so_and_fails(tiny_extract, capsys):

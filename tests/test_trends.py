@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from reemploy import charts, metrics, readouts, stats
+from reemploy import charts, figures, readouts, stats
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
@@ -73,7 +73,7 @@ def by_quarter(df):
 
 def test_placement_rate_by_cohort_flags_incomplete_cohorts_per_horizon(quarters):
     con, extract = quarters
-    got = by_quarter(metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=1))
+    got = by_quarter(figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=1))
     assert got[D("2001-01-01")]["placement_rate_180d"] == pytest.approx(0.4)
     assert got[D("2001-01-01")]["is_complete"] and got[D("2001-01-01")]["is_complete_365d"]
     # 2001 Q4: one of two has not left, so neither horizon is complete.
@@ -85,7 +85,7 @@ def test_placement_rate_by_cohort_flags_incomplete_cohorts_per_horizon(quarters)
 
 def test_placement_rate_by_cohort_suppresses_the_numerator_with_the_rate(quarters):
     con, extract = quarters
-    got = by_quarter(metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=11))
+    got = by_quarter(figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=11))
     small = got[D("2001-04-01")]  # 7 of 10
     assert small["placement_rate_180d_suppressed"]
     assert math.isnan(small["placement_rate_180d"]) and math.isnan(small["placed_180d_count"])
@@ -94,7 +94,7 @@ def test_placement_rate_by_cohort_suppresses_the_numerator_with_the_rate(quarter
 
 def test_placement_rate_changes_compares_fully_observed_quarters_only(quarters):
     con, extract = quarters
-    df = metrics.placement_rate_changes(con, extract, Filters(), min_cell=1, quarters=8)
+    df = figures.trends.placement_rate_changes(con, extract, Filters(), min_cell=1, quarters=8)
     # Latest fully observed quarter 2002 Q1; 2002 Q2 is left out; newest first.
     assert [d.date() for d in df["cohort_start"]] == [D("2002-01-01"), D("2001-10-01"),
                                                        D("2001-04-01"), D("2001-01-01")]
@@ -117,13 +117,13 @@ def test_placement_rate_changes_compares_fully_observed_quarters_only(quarters):
 
 def test_placement_rate_changes_keeps_the_last_n_quarters(quarters):
     con, extract = quarters
-    df = metrics.placement_rate_changes(con, extract, Filters(), min_cell=1, quarters=2)
+    df = figures.trends.placement_rate_changes(con, extract, Filters(), min_cell=1, quarters=2)
     assert [d.date() for d in df["cohort_start"]] == [D("2002-01-01"), D("2001-10-01")]
 
 
 def test_placement_rate_changes_are_suppressed_when_either_quarter_is_small(quarters):
     con, extract = quarters
-    got = by_quarter(metrics.placement_rate_changes(con, extract, Filters(), min_cell=11))
+    got = by_quarter(figures.trends.placement_rate_changes(con, extract, Filters(), min_cell=11))
     latest = got[D("2002-01-01")]
     # 12 followed now but only 10 a year earlier: the change rests on the smaller group.
     assert latest["change_vs_year_earlier_suppressed"]
@@ -134,7 +134,7 @@ def test_placement_rate_changes_are_suppressed_when_either_quarter_is_small(quar
 
 def test_placement_rate_changes_at_365_days_waits_for_a_year_of_follow_up(quarters):
     con, extract = quarters
-    df = metrics.placement_rate_changes(con, extract, Filters(), min_cell=1,
+    df = figures.trends.placement_rate_changes(con, extract, Filters(), min_cell=1,
                                         measure="placement_rate_365d")
     # 2002 Q1 is not followed 365 days yet, and 2001 Q4 is incomplete: latest is 2001 Q2.
     assert df["cohort_start"].max().date() == D("2001-04-01")
@@ -142,7 +142,7 @@ def test_placement_rate_changes_at_365_days_waits_for_a_year_of_follow_up(quarte
 
 def test_placement_rate_changes_is_empty_when_no_quarter_is_fully_observed(tmp_path):
     extract = open_extract(write_extract(tmp_path / "new", *cohort("N", 3, 1, "2002-10-01", None)))
-    df = metrics.placement_rate_changes(connect(extract), extract, Filters())
+    df = figures.trends.placement_rate_changes(connect(extract), extract, Filters())
     assert df.empty and "change_vs_year_earlier" in df.columns
 
 
@@ -152,7 +152,7 @@ def test_placement_rate_changes_is_empty_when_no_quarter_is_fully_observed(tmp_p
 def test_changes_table_writes_changes_in_points_and_says_why_a_cell_is_empty(quarters):
     con, extract = quarters
     table = readouts.changes_table(
-        metrics.placement_rate_changes(con, extract, Filters(), min_cell=11), "placement_rate_180d", 11)
+        figures.trends.placement_rate_changes(con, extract, Filters(), min_cell=11), "placement_rate_180d", 11)
     rows = {row["Quarter"]: row for row in table.to_dict("records")}
     assert rows["2002 Q1"]["Placed within 180 days of exit"].startswith("25.0% (95% CI")
     assert rows["2002 Q1"]["vs same quarter a year earlier (95% CI)"] == "suppressed (n < 11)"
@@ -160,14 +160,14 @@ def test_changes_table_writes_changes_in_points_and_says_why_a_cell_is_empty(qua
     assert rows["2001 Q2"]["Placed within 180 days of exit"] == "suppressed (n < 11)"
 
     shown = readouts.changes_table(
-        metrics.placement_rate_changes(con, extract, Filters(), min_cell=1), "placement_rate_180d", 1)
+        figures.trends.placement_rate_changes(con, extract, Filters(), min_cell=1), "placement_rate_180d", 1)
     change = shown.set_index("Quarter").loc["2002 Q1", "vs same quarter a year earlier (95% CI)"]
     assert change.startswith("-15.0 pp (")
 
 
 def test_unobserved_quarters_note_names_the_first_quarter_left_out(quarters):
     con, extract = quarters
-    cohorts = metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
+    cohorts = figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
     assert "Skills training from 2002 Q2" in readouts.unobserved_quarters_note(cohorts, "placement_rate_180d")
     assert "Skills training from 2001 Q4" in readouts.unobserved_quarters_note(cohorts, "placement_rate_365d")
 
@@ -177,7 +177,7 @@ def test_unobserved_quarters_note_names_the_first_quarter_left_out(quarters):
 
 def test_cohort_outcome_chart_draws_incomplete_cohorts_hollow_in_a_shaded_band(quarters):
     con, extract = quarters
-    df = metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
+    df = figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
     fig = charts.cohort_outcome_chart(df, 1)
     skills = drawn(fig)
     blue = charts.PROGRAM_COLORS["skills"]
@@ -195,7 +195,7 @@ def test_cohort_outcome_chart_draws_incomplete_cohorts_hollow_in_a_shaded_band(q
 
 def test_cohort_outcome_chart_leaves_gaps_for_suppressed_cohorts(quarters):
     con, extract = quarters
-    df = metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=11)
+    df = figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=11)
     y = list(drawn(charts.cohort_outcome_chart(df, 11)).y)
     assert y[1] is None or math.isnan(y[1])  # 2001 Q2, 10 followed
     assert y[3] == pytest.approx(0.25)
@@ -203,7 +203,7 @@ def test_cohort_outcome_chart_leaves_gaps_for_suppressed_cohorts(quarters):
 
 def test_cohort_outcome_chart_at_365_days_uses_its_own_completeness(quarters):
     con, extract = quarters
-    df = metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
+    df = figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
     fig = charts.cohort_outcome_chart(df, 1, "placement_rate_365d")
     assert fig.layout.yaxis.title.text == "Placed within 365 days of exit"
     assert list(drawn(fig).marker.color)[3] == "white"  # 2002 Q1 not followed a year
@@ -211,14 +211,14 @@ def test_cohort_outcome_chart_at_365_days_uses_its_own_completeness(quarters):
 
 def test_placement_trend_chart_on_overview_is_the_180_day_cohort_chart(quarters):
     con, extract = quarters
-    df = metrics.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
+    df = figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
     assert charts.placement_trend_chart(df, 1).to_json() == charts.cohort_outcome_chart(df, 1).to_json()
 
 
 def test_cohort_enrollment_chart_draws_the_running_quarter_hollow(tmp_path):
     rows = cohort("R", 2, 0, "2002-07-01", "2002-08-01")[0] + cohort("S", 3, 0, "2002-10-01", None)[0]
     extract = open_extract(write_extract(tmp_path / "open", rows, [], as_of=D("2002-11-15")))
-    df = metrics.placement_rate_by_cohort(connect(extract), extract, Filters())
+    df = figures.trends.placement_rate_by_cohort(connect(extract), extract, Filters())
     fig = charts.cohort_enrollment_chart(df)
     assert list(drawn(fig).y) == [2, 3]
     assert list(drawn(fig).marker.color) == [charts.PROGRAM_COLORS["skills"], "white"]

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from reemploy import charts, metrics, readouts, stats
+from reemploy import charts, figures, readouts, stats
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
@@ -41,7 +41,7 @@ def gap(df, characteristic, level):
 
 def test_outcomes_by_characteristic_adds_wilson_intervals_in_display_order(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_characteristic(con, extract, Filters(), min_cell=1)
+    df = figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), min_cell=1)
     forty = cell(df, "skills", "age_band", "40-49")  # S1 placed of S1, S2, S4
     assert forty["placement_rate_180d"] == pytest.approx(1 / 3)
     assert (forty["placement_rate_180d_low"], forty["placement_rate_180d_high"]) == pytest.approx(
@@ -55,7 +55,7 @@ def test_outcomes_by_characteristic_adds_wilson_intervals_in_display_order(tiny)
 
 def test_outcomes_by_characteristic_suppresses_small_cells_and_their_numerators(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_characteristic(con, extract, Filters(), min_cell=3)
+    df = figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), min_cell=3)
     unknown = cell(df, "skills", "age_band", "unknown")  # S5 alone
     assert unknown["placement_rate_180d_suppressed"]
     assert math.isnan(unknown["placement_rate_180d"]) and math.isnan(unknown["placed_180d_count"])
@@ -74,7 +74,7 @@ def test_outcomes_by_characteristic_suppresses_small_cells_and_their_numerators(
 
 def test_program_gaps_by_characteristic_is_skills_minus_mindset_with_newcombe(tiny):
     con, extract = tiny
-    df = metrics.program_gaps_by_characteristic(con, extract, Filters(), min_cell=1)
+    df = figures.who_benefits.program_gaps_by_characteristic(con, extract, Filters(), min_cell=1)
     # age 40-49: skills 1 of 3 placed, mindset 2 of 3 (M1, M2 of M1, M2, M4).
     forty = gap(df, "age_band", "40-49")
     expected = stats.newcombe_difference(1, 3, 2, 3)
@@ -88,7 +88,7 @@ def test_program_gaps_by_characteristic_is_skills_minus_mindset_with_newcombe(ti
 
 def test_program_gaps_for_the_median_wage_combine_the_two_intervals(tiny):
     con, extract = tiny
-    df = metrics.program_gaps_by_characteristic(con, extract, Filters(), min_cell=1,
+    df = figures.who_benefits.program_gaps_by_characteristic(con, extract, Filters(), min_cell=1,
                                                 measure="median_monthly_wage")
     # age 40-49: skills median of 600, 700 = 650 (interval 600-700); mindset of 500, 550 = 525.
     forty = gap(df, "age_band", "40-49")
@@ -99,7 +99,7 @@ def test_program_gaps_for_the_median_wage_combine_the_two_intervals(tiny):
 
 def test_program_gaps_are_suppressed_with_the_smaller_programme(tiny):
     con, extract = tiny
-    df = metrics.program_gaps_by_characteristic(con, extract, Filters(), min_cell=4)
+    df = figures.who_benefits.program_gaps_by_characteristic(con, extract, Filters(), min_cell=4)
     forty = gap(df, "age_band", "40-49")
     assert forty["gap_suppressed"]
     assert math.isnan(forty["gap"]) and math.isnan(forty["skills_placement_rate_180d"])
@@ -164,12 +164,12 @@ def test_sentence_speaks_of_yuan_for_the_median_wage_and_skips_suppressed_levels
 
 def test_suppressed_cells_lists_what_the_chart_leaves_out(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_characteristic(con, extract, Filters(), min_cell=3)
+    df = figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), min_cell=3)
     text = readouts.suppressed_cells(df, "placement_rate_180d", 3)
     assert text.startswith("Not shown (fewer than 3 people): ")
     assert "Skills training, age Not recorded (n = 1)" in text
     assert "Skills training, gender Men (n = 1)" in text
-    assert readouts.suppressed_cells(metrics.outcomes_by_characteristic(con, extract, Filters(), 1),
+    assert readouts.suppressed_cells(figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), 1),
                                      "placement_rate_180d", 1) is None
 
 
@@ -178,7 +178,7 @@ def test_suppressed_cells_lists_what_the_chart_leaves_out(tiny):
 
 def test_outcomes_by_characteristic_chart_has_one_panel_per_characteristic(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_characteristic(con, extract, Filters(), min_cell=1)
+    df = figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), min_cell=1)
     fig = charts.outcomes_by_characteristic_chart(df, "placement_rate_180d", 1)
     assert [a.text for a in fig.layout.annotations[:3]] == ["Age", "Gender", "Education"]
     assert list(fig.layout.xaxis.categoryarray) == ["16-29", "40-49", "Not<br>recorded"]
@@ -199,7 +199,7 @@ def test_outcomes_by_characteristic_chart_has_one_panel_per_characteristic(tiny)
 
 def test_outcomes_by_characteristic_chart_leaves_out_suppressed_cells_and_says_so(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_characteristic(con, extract, Filters(), min_cell=3)
+    df = figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), min_cell=3)
     fig = charts.outcomes_by_characteristic_chart(df, "placement_rate_180d", 3)
     skills_age, _, skills_education = [t for t in fig.data if t.showlegend is False][:3]
     assert skills_age.y[0] is None or math.isnan(skills_age.y[0])  # 16-29: S3, nobody followed
@@ -213,7 +213,7 @@ def test_outcomes_by_characteristic_chart_leaves_out_suppressed_cells_and_says_s
 
 def test_outcomes_by_characteristic_chart_shows_the_wage_in_yuan(tiny):
     con, extract = tiny
-    df = metrics.outcomes_by_characteristic(con, extract, Filters(), min_cell=1)
+    df = figures.who_benefits.outcomes_by_characteristic(con, extract, Filters(), min_cell=1)
     fig = charts.outcomes_by_characteristic_chart(df, "median_monthly_wage", 1)
     assert fig.layout.yaxis.title.text == "Median monthly wage, first job (yuan)"
     assert "order-statistic" in fig.layout.title.subtitle.text
@@ -277,8 +277,8 @@ def test_who_benefits_sentences_rest_on_the_gap_adjusted_within_the_group(tmp_pa
              ("mindset", "tertiary", 20, 19), ("mindset", "primary", 80, 20))
     extract = open_extract(write_cells_extract(tmp_path / "within", cells))
     con = db.connect(extract)
-    raw = metrics.program_gaps_by_characteristic(con, extract, Filters(), 10)
-    adjusted = metrics.adjusted_gaps_by_characteristic(con, extract, Filters(), 10)
+    raw = figures.who_benefits.program_gaps_by_characteristic(con, extract, Filters(), 10)
+    adjusted = figures.who_benefits.adjusted_gaps_by_characteristic(con, extract, Filters(), 10)
     age_raw = raw[(raw["characteristic"] == "age_band") & (raw["level"] == "40-49")].iloc[0]
     age = adjusted[(adjusted["characteristic"] == "age_band") & (adjusted["level"] == "40-49")].iloc[0]
     assert age_raw["gap"] == pytest.approx(0.22)

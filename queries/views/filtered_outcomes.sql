@@ -1,22 +1,16 @@
--- Table macro: enrollment_outcomes restricted to the common filter set. Every question selects
--- from it with the filters as bound parameters; a NULL argument means "no restriction".
-create or replace macro filtered_outcomes(
-    districts,
-    sectors,
-    programs,
-    date_from,
-    date_to,
-    genders,
-    age_bands,
-    educations
-) as table
+-- Table macro: enrollment_outcomes restricted to the common filter set, the one place the SQL
+-- says what each filter means. Every question selects `from filtered_outcomes($filters)`;
+-- $filters is one bound STRUCT (reemploy/filters.py, Filters.to_params) with a field per
+-- filter, NULL meaning "no restriction" and an empty list matching nothing. A new filter is a
+-- field there, a line here and its widget: no question changes.
+create or replace macro filtered_outcomes(filters) as table
 select *
 from enrollment_outcomes
-where (districts is null or list_contains(districts, district))
-  and (sectors is null or list_contains(sectors, prior_sector))
-  and (programs is null or list_contains(programs, program_type))
-  and (date_from is null or enrolled_on >= date_from)
-  and (date_to is null or enrolled_on <= date_to)
-  and (genders is null or list_contains(genders, gender))
-  and (age_bands is null or list_contains(age_bands, age_band))
-  and (educations is null or list_contains(educations, education))
+where ((filters).districts is null or list_contains((filters).districts, district))
+  and ((filters).sectors is null or list_contains((filters).sectors, prior_sector))
+  and ((filters).programs is null or list_contains((filters).programs, program_type))
+  and ((filters).date_from is null or enrolled_on >= (filters).date_from)
+  and ((filters).date_to is null or enrolled_on <= (filters).date_to)
+  and ((filters).genders is null or list_contains((filters).genders, gender))
+  and ((filters).age_bands is null or list_contains((filters).age_bands, age_band))
+  and ((filters).educations is null or list_contains((filters).educations, education))

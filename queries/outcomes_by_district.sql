@@ -2,8 +2,8 @@
 -- and programmes? Feeds the district map and the skills-minus-mindset gap per district.
 -- Flags and the wage of first jobs started by as_of come from views/enrollment_outcomes.sql.
 -- Grain: one row per district x program_type present under the filters.
--- Parameters: the common filters $districts, $sectors, $programs, $date_from, $date_to,
--- $genders, $age_bands, $educations (NULL = no restriction).
+-- Key: district, program_type.
+-- Parameters: $filters.
 select
     district,
     program_type,
@@ -12,8 +12,6 @@ select
     sum(is_placed_180d)::bigint as placed_180d_count,
     count(monthly_wage_by_as_of) as median_monthly_wage_n,
     median(monthly_wage_by_as_of) as median_monthly_wage
-from filtered_outcomes(
-    $districts, $sectors, $programs, $date_from, $date_to, $genders, $age_bands, $educations
-)
+from filtered_outcomes($filters)
 group by district, program_type
 order by district, program_type
