@@ -1473,13 +1473,13 @@ def prepare_for_app(staging: Path) -> None:
     it is published: a disk that fills up then fails the import (the previous extract stays in
     service), never the app after the switch (issue 13). The version does not depend on the
     folder's name, so the app finds them after the rename."""
-    from reemploy import metrics
     from reemploy.db import connect
     from reemploy.extracts import ExtractError, open_extract
+    from reemploy.figures.catalogue import extract_catalogue
 
     try:
         extract = open_extract(staging)
-        metrics.extract_catalogue(connect(extract), extract)
+        extract_catalogue(connect(extract), extract)
     except ExtractError as exc:
         raise UnusableInput(f"the new extract could not be prepared for the app: {exc.problem}") from None
     except OSError as exc:

@@ -52,7 +52,7 @@ def test_metric_markdown_has_definition_denominator_caveats_and_sql():
     assert text.startswith("**Median days to first job.** Kaplan-Meier")
     assert "*Denominator:*" in text and "censored" in text
     assert "- Never an average over the people already placed" in text
-    assert "`queries/time_to_placement_by_program.sql`" in text
+    assert "`queries/time_to_placement.sql`" in text
 
 
 def page(data_dir, monkeypatch, **query):

@@ -209,12 +209,12 @@ def two_districts(tmp_path) -> Path:
 
 
 def test_every_query_over_the_outcomes_binds_the_district_filter_and_the_rest_take_no_filters():
-    unfiltered = {name for name in db.query_names() if "districts" not in db.sql_parameters(db.load_sql(name))}
+    unfiltered = {name for name in db.query_names() if "filters" not in db.sql_parameters(db.load_sql(name))}
     # The three read the whole extract's labels and size; the UI shows them to a district user
     # only where the policy allows city-wide totals (ui.extract_counts, ui.city_totals_gate).
     assert unfiltered == {"extract_profile", "filter_values", "stratum_labels"}
     for name in set(db.query_names()) - unfiltered - {"query_set_counts"}:
-        assert "filtered_outcomes(" in db.load_sql(name), name
+        assert "filtered_outcomes($filters)" in db.load_sql(name), name
     # The disclosure counts group by every filter instead of applying them, and keep the rows
     # inside the scope by a parameter of their own.
     assert "list_contains($scope, district)" in db.load_sql("query_set_counts")
@@ -237,7 +237,7 @@ def test_the_disclosure_counts_of_a_scoped_user_hold_only_their_districts(two_di
 def test_a_scope_gives_every_query_exactly_the_rows_of_its_districts(two_districts, name):
     extract = open_extract(two_districts)
     con = db.connect(extract)
-    extras = {"horizons_days": [90, 180, 365]}
+    extras = {"horizons_days": [90, 180, 365], "origin": "enrollment", "by_district": True}
 
     def same(scoped: Filters, expected: Filters) -> None:
         got, want = (db.run_query(con, name, db.query_params(extract, f, **extras)) for f in (scoped, expected))
@@ -253,9 +253,9 @@ def test_a_scope_gives_every_query_exactly_the_rows_of_its_districts(two_distric
 
 
 def test_the_scope_is_bound_as_the_districts_parameter():
-    assert Filters(scope=("Tiexi",)).to_params()["districts"] == ["Tiexi"]
-    assert Filters(districts=("Hexi",), scope=("Tiexi",)).to_params()["districts"] == []
-    assert Filters(districts=("Hexi",)).to_params()["districts"] == ["Hexi"]
+    assert Filters(scope=("Tiexi",)).to_params()["filters"]["districts"] == ["Tiexi"]
+    assert Filters(districts=("Hexi",), scope=("Tiexi",)).to_params()["filters"]["districts"] == []
+    assert Filters(districts=("Hexi",)).to_params()["filters"]["districts"] == ["Hexi"]
     # Bound on its own too, and read by the disclosure counts alone.
     assert Filters(scope=("Tiexi",)).to_params()["scope"] == ["Tiexi"]
     assert Filters().to_params()["scope"] is None
@@ -270,7 +270,7 @@ def test_a_scope_never_goes_into_a_link_but_is_in_descriptions_and_file_names():
     assert scoped.slug() == "access-Tiexi_sector-coal"
 
 
-def test_the_metrics_memo_keeps_scopes_apart(two_districts):
+def test_the_result_cache_keeps_scopes_apart(two_districts):
     cache.clear()
     extract = open_extract(two_districts)
     con = db.connect(extract)

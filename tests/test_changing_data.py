@@ -257,29 +257,31 @@ def test_an_import_publishes_the_outcome_table_the_app_reads_already_built(tmp_p
     assert db.build_outcomes(open_extract(out)) == built[0].resolve()
 
 
-@pytest.mark.parametrize("reader", ["_load", "_withheld"])
+@pytest.mark.parametrize("module, reader", [("reemploy.figures.headline", "headline_by_program"),
+                                            ("reemploy.disclosure", "withheld_view")])
 def test_a_run_that_finds_its_real_folder_extract_moved_away_starts_again_on_the_new_one(
-        tmp_path, monkeypatch, reader):
+        tmp_path, monkeypatch, module, reader):
     # A sample written before issue 13 is a real folder; the first import over it moves it away
     # while sessions read it. The page run that hits the moved files reruns on the new extract.
     out = tmp_path / "extract"
     write_extract(out, TINY_ENROLLMENTS, OLD_PLACEMENTS, OLD_AS_OF)
     at = session(out, monkeypatch)
     assert shown_as_of(at) == {OLD_AS_OF.isoformat()}
-    from reemploy import ui
+    import importlib
 
-    real_load = getattr(ui, reader)
+    owner = importlib.import_module(module)
+    real_load = getattr(owner, reader)
     calls = {"n": 0}
 
-    def swapped_during_the_run(*args):
+    def swapped_during_the_run(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
             import_rows(tmp_path, "new", NEW_ENROLLMENTS, NEW_PLACEMENTS, NEW_AS_OF, out)
             import duckdb
             raise duckdb.IOException("IO Error: No files found that match the pattern")
-        return real_load(*args)
+        return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(ui, reader, swapped_during_the_run)
+    monkeypatch.setattr(owner, reader, swapped_during_the_run)
     at.run()
     assert not at.exception
     assert shown_as_of(at) == {NEW_AS_OF.isoformat()}

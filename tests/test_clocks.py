@@ -160,10 +160,10 @@ def test_every_overview_card_equals_summary(clocks, monkeypatch, capsys):
              "median_monthly_wage": "money", "completion_rate": "rate"}
     expected = []
     for metric, kind in kinds.items():
-        for program, figures in doc["programs"].items():
+        for program, values in doc["programs"].items():
             if program == "none" and metric == "completion_rate":
                 continue
-            expected.append(_card_text(figures[metric], kind))
+            expected.append(_card_text(values[metric], kind))
     assert [m.value for m in at.metric] == expected
     # The comparison table's raw row from exit says what summary says: skills 3 of 6, mindset
     # 0 of 1 (M1 has no job).

@@ -10,12 +10,33 @@ OPTIONS = filter_options_from({"districts": ("Hexi", "北山"), "sectors": ("coa
 
 
 def test_empty_filters_bind_null_so_they_match_everything():
-    params = Filters().to_params()
-    assert params["districts"] is None and params["date_from"] is None
+    assert Filters().to_params() == {
+        "filters": {"districts": None, "sectors": None, "programs": None, "date_from": None,
+                    "date_to": None, "genders": None, "age_bands": None, "educations": None},
+        "scope": None}
 
 
 def test_set_filters_bind_lists():
-    assert Filters(districts=("北山",)).to_params()["districts"] == ["北山"]
+    params = Filters(districts=("北山",), date_from=dt.date(2001, 1, 1)).to_params()
+    assert params["filters"]["districts"] == ["北山"]
+    assert params["filters"]["date_from"] == dt.date(2001, 1, 1)
+
+
+def test_every_filter_is_applied_by_the_one_macro_and_no_question_names_a_filter():
+    # The filter set lives in one place: a field of Filters is a field of the bound STRUCT,
+    # which views/filtered_outcomes.sql applies; the questions only pass $filters on.
+    import re
+
+    from reemploy.db import VIEWS_DIR, load_sql, query_names
+
+    names = set(Filters().to_params()["filters"])
+    macro = (VIEWS_DIR / "filtered_outcomes.sql").read_text(encoding="utf-8")
+    assert names == set(re.findall(r"\(filters\)\.([a-z_]+)", macro))
+    for name in query_names():
+        if name == "query_set_counts":  # the disclosure count groups by each filter's value
+            continue
+        sql = load_sql(name)
+        assert not any(f"${field}" in sql for field in names), name
 
 
 def test_parse_keeps_known_values_in_catalogue_order_and_names_unknown_ones():

@@ -690,21 +690,21 @@ def test_plotly_shows_a_name_with_a_link_as_text_on_the_district_and_sector_char
         {"type": "Feature", "properties": {"district": d},
          "geometry": {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 0]]]}}
         for i, d in enumerate(sorted(set(by_district["district"])))]}
-    figures = [
+    drawn = [
         charts.district_ranked_chart(by_district, "placement_rate_180d", "skills", 1, [PLOTLY_NAME]),
         charts.district_map_chart(by_district, geojson, "placement_rate_180d", "skills", 1, [PLOTLY_NAME]),
         charts.district_gap_chart(gap, 1, [PLOTLY_NAME]),
         charts.prior_sector_placement_chart(sectors, 1, [FORMULA_NAMES[1]]),
     ]
-    for fig in figures:
+    for fig in drawn:
         rendered = _rendered_strings(fig.to_plotly_json())
         assert rendered
         assert not [t for t in rendered if "<a" in t], fig.layout.title.text
     escaped = "&lt;a href=\"https://example.org/x\"&gt;click&lt;/a&gt;"
-    for fig in figures[:3]:
+    for fig in drawn[:3]:
         assert any(escaped in t for t in _rendered_strings(fig.to_plotly_json()))
     # A click still hands back the name itself: customdata[0] is unescaped.
-    ranked = figures[0]
+    ranked = drawn[0]
     assert [PLOTLY_NAME] in [list(c) for c in ranked.data[0].customdata]
 
 

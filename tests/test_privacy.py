@@ -170,7 +170,7 @@ def headline_numerators(small, filters=Filters()) -> dict[tuple[str, str], float
     for program, values in document["programs"].items():
         for measure in ("placement_rate_180d", "retention_12m"):
             if values[measure] is not None:
-                totals[(program, measure)] = round(values[measure] * figures[f"{measure}_n"])
+                totals[(program, measure)] = round(values[measure] * values[f"{measure}_n"])
     return totals
 
 
@@ -217,7 +217,7 @@ def attack(small, filters: Filters) -> list[str]:
     cohorts = download(small, "placement_rate_by_cohort", filters)
     changes = {m: download(small, "placement_rate_changes", filters, measure=m, quarters=16)
                for m in figures.trends.COHORT_MEASURES}
-    horizon = download(small, "placement_rate_by_horizon", filters)
+    horizon = download(small, "placement_rate_by_program_and_horizon", filters)
     for measure, (successes, _) in figures.trends.COHORT_MEASURES.items():
         for program in PROGRAM_TYPES:
             cells = {}
@@ -278,7 +278,7 @@ def test_without_complementary_suppression_the_attack_recovers_the_small_distric
     # The control: with only the primary rule (n < 10 hidden), total minus the visible
     # districts is the small district's numerator, exactly.
     extract, con = small
-    counts = run_query(con, "placement_rate_by_district", query_params(extract, Filters()))
+    counts = run_query(con, "outcomes_by_district", query_params(extract, Filters()))
     rates = figures.common.add_rate(counts, "placement_rate_180d", "placed_180d_count")
     primary_only = export.table_for_export(
         stats.suppress(rates, MIN_CELL, extra={"placement_rate_180d": ["placed_180d_count"]}), MIN_CELL)
