@@ -7,9 +7,9 @@
 -- district x selected sector x selected gender x selected age band x selected education x in
 -- period present.
 -- Key: program_type, cell, selected_district, selected_sector, selected_gender, selected_age_band, selected_education, in_period.
--- Parameters: the fields of $filters (views/filtered_outcomes.sql; each filter a dimension
--- here, so a new filter is a new column of this disclosure count too); $by, the breakdown dimension ('' for none); $scope,
--- the signed-in user's districts (NULL = open access): only rows inside it are counted, so the
+-- Parameters: the fields of $filters (each filter is a dimension here, so a new filter is a new
+-- column of this disclosure count too); $by, the breakdown dimension ('' for none); $scope, the
+-- signed-in user's districts (NULL = open access): only rows inside it are counted, so the
 -- views compared are those the user can open and no count crosses the scope.
 -- The programme filter is not a dimension here: every figure is per programme already.
 select
