@@ -8,15 +8,12 @@ import streamlit as st
 from reemploy import charts, readouts, tables, ui
 from reemploy.figures import headline, trends
 
-st.set_page_config(page_title="Re-employment outcomes", page_icon=":material/work:", layout="wide")
-session = ui.sidebar("overview")
-ui.page_header(
-    "Re-employment outcomes",
+session = ui.open_page(
+    "dashboard.py",
     "Which training gets laid-off workers back to work, how fast, and at what wage? "
     "Skills training (vocational courses) beside mindset training (job-choice concepts, "
     "job-search motivation, self-employment), with registered job seekers without training "
     "as a reference.",
-    session,
 )
 figures = session.load(headline.headline_by_program)
 if figures.empty:

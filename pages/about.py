@@ -5,16 +5,13 @@ import streamlit as st
 
 from reemploy import definitions, readouts, tables, ui
 from reemploy import formatting as fmt
-from reemploy.figures import headline
 from reemploy.extracts import MIN_CELL_ENV_VAR
+from reemploy.figures import headline
 from reemploy.figures.common import DEFAULT_MIN_CELL
 
-st.set_page_config(page_title="About the numbers", page_icon=":material/info:", layout="wide")
-session = ui.sidebar("about")
-ui.page_header(
-    "About the numbers",
+session = ui.open_page(
+    "pages/about.py",
     "What each figure on these pages counts, over whom, and what to keep in mind when reading it.",
-    session,
 )
 
 st.subheader("The data")

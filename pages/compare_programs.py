@@ -6,14 +6,10 @@ import streamlit as st
 from reemploy import charts, tables, ui
 from reemploy.figures import compare, headline
 
-st.set_page_config(page_title="Compare programmes", page_icon=":material/compare_arrows:",
-                   layout="wide")
-session = ui.sidebar("compare")
-ui.page_header(
-    "Compare programmes",
+session = ui.open_page(
+    "pages/compare_programs.py",
     "Skills training or mindset training: which gets laid-off workers back to work, how fast, "
     "in which jobs and at what wage? Registered job seekers without training are the reference.",
-    session,
 )
 ui.require_records(session)
 cell = session.min_cell

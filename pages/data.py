@@ -5,8 +5,8 @@ import datetime as dt
 
 import streamlit as st
 
-from reemploy import provenance, ui
 from reemploy import formatting as fmt
+from reemploy import provenance, ui
 from reemploy.extracts import resolve_data_dir
 
 IMPORT_COMMAND = """python -m reemploy import \\
@@ -14,13 +14,10 @@ IMPORT_COMMAND = """python -m reemploy import \\
     [--out DIR] [--map SOURCE_COLUMN=CONTRACT_COLUMN]... [--min-cell K]"""
 COUNT = st.column_config.NumberColumn(format="localized")
 
-st.set_page_config(page_title="Data", page_icon=":material/database:", layout="wide")
-session = ui.sidebar("data")
-ui.page_header(
-    "Data",
+session = ui.open_page(
+    "pages/data.py",
     "Which extract the figures come from: how recent it is, what it holds, and what its import "
     "accepted and rejected. Everything on this page describes the whole extract, not the filters.",
-    session,
 )
 extract = session.extract
 folder = resolve_data_dir()

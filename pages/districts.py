@@ -7,17 +7,14 @@ from dataclasses import replace
 import streamlit as st
 
 from reemploy import charts, ui
-from reemploy.figures import districts
 from reemploy.contract import PROGRAM_TYPES
+from reemploy.figures import districts
 
-st.set_page_config(page_title="Districts", page_icon=":material/map:", layout="wide")
-session = ui.sidebar("districts", chart_filters={"districts_map": "district",
-                                                 "districts_gap": "district"})
-ui.page_header(
-    "Districts",
+session = ui.open_page(
+    "pages/districts.py",
     "In which districts does skills training get more laid-off workers into a job within 180 days "
     "of leaving than mindset training, and where is it the other way round?",
-    session,
+    chart_filters={"districts_map": "district", "districts_gap": "district"},
 )
 ui.require_records(session)
 ui.filter_hint(session, "district", "district",

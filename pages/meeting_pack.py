@@ -4,14 +4,11 @@ import streamlit as st
 
 from reemploy import pack, ui
 
-st.set_page_config(page_title="Meeting pack", page_icon=":material/slideshow:", layout="wide")
-session = ui.sidebar("meeting_pack")
-ui.page_header(
-    "Meeting pack",
+session = ui.open_page(
+    "pages/meeting_pack.py",
     "Everything the review meeting needs in one file, for the filters in the sidebar: the "
     "headline figures against the previous period of equal length and the key chart of every "
     "page, with definitions, sample sizes and suppression notes.",
-    session,
 )
 ui.require_records(session)
 document = ui.meeting_pack(session)

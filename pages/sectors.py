@@ -7,16 +7,14 @@ from dataclasses import replace
 import streamlit as st
 
 from reemploy import charts, ui
-from reemploy.figures import sectors
 from reemploy.contract import PROGRAM_TYPES
+from reemploy.figures import sectors
 
-st.set_page_config(page_title="Sectors", page_icon=":material/factory:", layout="wide")
-session = ui.sidebar("sectors", chart_filters={"sectors_rates": "sector"})
-ui.page_header(
-    "Sectors",
+session = ui.open_page(
+    "pages/sectors.py",
     "Where do laid-off workers go from the sector of the job they lost, and which prior sectors "
     "does each programme serve best?",
-    session,
+    chart_filters={"sectors_rates": "sector"},
 )
 ui.require_records(session)
 ui.filter_hint(session, "sector", "prior sector",

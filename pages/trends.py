@@ -7,14 +7,11 @@ from reemploy import charts, readouts, ui
 from reemploy.definitions import metric_label
 from reemploy.figures import trends
 
-st.set_page_config(page_title="Trends", page_icon=":material/trending_up:", layout="wide")
-session = ui.sidebar("trends")
-ui.page_header(
-    "Trends",
+session = ui.open_page(
+    "pages/trends.py",
     "Are more people enrolling, and do the people who enrol now find work more or less often "
     "than those before them? Each enrollment quarter is followed as one cohort. The most recent "
     "quarters are not fully observed yet: they are marked, not read as a fall.",
-    session,
 )
 ui.require_records(session)
 cell = session.min_cell

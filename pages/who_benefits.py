@@ -9,15 +9,12 @@ from reemploy.definitions import metric_label
 from reemploy.figures import who_benefits
 from reemploy.figures.common import COMPARED_PROGRAMS
 
-st.set_page_config(page_title="Who benefits", page_icon=":material/groups:", layout="wide")
-session = ui.sidebar("who_benefits")
 first, second = (program_label(p).lower() for p in COMPARED_PROGRAMS)
-ui.page_header(
-    "Who benefits",
+session = ui.open_page(
+    "pages/who_benefits.py",
     f"Does {first} or {second} work better for older or younger workers, for women or men, "
     "for people with more or less schooling? Each panel splits the programmes' people by one "
     "characteristic.",
-    session,
 )
 ui.require_records(session)
 cell = session.min_cell

@@ -13,7 +13,7 @@
 -- sorting millions of values.
 -- The levels are grouped by their small integer codes (age_code, gender_code, education_code,
 -- numbered in views/enrollment_outcomes.sql) and named from outcome_strata at the end: integers
--- hash faster than texts (docs/performance.md). Codes are never NULL, so in a grouping set the one code grouped is
+-- hash faster than texts. Codes are never NULL, so in a grouping set the one code grouped is
 -- coalesce(age_code, gender_code, education_code).
 -- The outcome flags and the wage of first jobs started by as_of are defined in
 -- views/enrollment_outcomes.sql.

@@ -253,8 +253,8 @@ BALANCE_COLUMNS = ["covariate", "level", "share_treated", "share_control", "std_
 
 def _one_blas_thread(function):
     """Run `function` with OpenBLAS on one thread. Its problems are small and dense (patterns x
-    a few dozen dummies), and on two busy cores OpenBLAS's threads made a 9,000 x 40 least
-    squares 40 times slower than one thread, and the whole adjustment take seconds."""
+    a few dozen dummies), where OpenBLAS's threads on busy cores cost far more than they give
+    (docs/performance.md)."""
     import functools
 
     @functools.wraps(function)

@@ -208,7 +208,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from reemploy import bench
+    from reemploy.tools import bench
 
     data = Path(args.data) if args.data else REPO_ROOT / "bench" / f"extract-{args.enrollments}"
     report = bench.run_benchmark(args.enrollments, data, args.interactions, args.skip_pandas,
@@ -252,7 +252,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_loadtest(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
-    from reemploy import loadtest
+    from reemploy.tools import loadtest
 
     folder = resolve_data_dir(args.data)
     extract = open_extract(folder)

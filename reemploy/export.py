@@ -64,7 +64,7 @@ class ImagesUnavailable(RuntimeError):
 
 
 def file_name(stem: str, as_of: dt.date, filters: Filters, extension: str) -> str:
-    """`<what>_<as_of>_<filters>.<ext>`, e.g. placement-rate-by-district_2002-12-31_all.png."""
+    """`<what>_<as_of>_<filters>.<ext>`, e.g. placement_gap_by_district_2002-12-31_all.png."""
     return f"{stem}_{as_of.isoformat()}_{filters.slug()}.{extension}"
 
 

@@ -232,8 +232,7 @@ def remote_filesystem(url: str):
         if protocol in ("http", "https"):
             return _http_filesystem_class()()
         # No read-ahead: DuckDB asks for the column chunks it needs, as httpfs would; s3fs's
-        # default (50 MB read-ahead per open file) fetched 16 MB per filter_values query on a
-        # 10 MB enrollments file instead of 0.2-0.5 MB (measured, docs/scaling.md).
+        # default read-ahead fetches many times the bytes a query reads (docs/scaling.md).
         options = {"default_cache_type": "none"} if protocol in ("s3", "s3a") else {}
         return fsspec.core.url_to_fs(url, **options)[0]
     except (ImportError, ValueError) as exc:

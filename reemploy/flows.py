@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
 FLOW_COLUMNS = ("prior_sector", "placement_sector", "placement_employer_type")
 
 

@@ -38,7 +38,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 class KeyChart:
     """One page's chart as the pack shows it: `chart(data, *companions, min_cell)` draws it from
     `question(..., **options)`, one of reemploy.figures' functions, and, in order, the
-    `companions` questions (same options). `name` is the section's anchor in the HTML.
+    `companions` questions (same options).
 
     `across` names a Filters attribute the chart compares across ("districts"): as on its page,
     the data is loaded without that filter and the chart gets the selected values as
@@ -47,7 +47,6 @@ class KeyChart:
     """
 
     page: str
-    name: str
     question: Callable[..., pd.DataFrame]
     chart: Callable[..., go.Figure]
     how_to_read: str
@@ -56,41 +55,44 @@ class KeyChart:
     across: str = ""
     methods: tuple[str, ...] = ()
 
+    @property
+    def name(self) -> str:
+        """The section's anchor in the HTML: the page and the question it draws."""
+        return f"{self.page.lower().replace(' ', '-')}-{self.question.__name__}"
+
 
 KEY_CHARTS: list[KeyChart] = [
-    KeyChart("Overview", "placement-rate-by-quarter", trends.placement_rate_by_cohort,
+    KeyChart("Overview", trends.placement_rate_by_cohort,
              charts.placement_trend_chart,
              "each point is the people who enrolled in that quarter; the line shows the share who "
              "started a job within 180 days after leaving the programme."),
-    KeyChart("Compare programmes", "reemployment-by-days-since-enrollment", compare.reemployment_curves,
+    KeyChart("Compare programmes", compare.reemployment_curves,
              charts.reemployment_curve_chart,
              "each line is the share of a programme's people who have started a job by that day, "
              "counting those still searching (Kaplan-Meier); a line that starts flat and then "
              "climbs is a course that keeps people busy first (lock-in).",
              options={"origin": "enrollment"}, companions=(compare.reemployment_logrank,)),
-    KeyChart("Compare programmes", "placement-180d-raw-and-adjusted",
-             compare.adjusted_placement_difference, charts.adjusted_difference_chart,
+    KeyChart("Compare programmes", compare.adjusted_placement_difference, charts.adjusted_difference_chart,
              "if the adjusted diamond sits far from the raw one, much of the raw gap comes from who "
              "enrolled rather than from the course. An adjusted difference, not a causal effect.",
              methods=("raw_vs_adjusted",)),
-    KeyChart("Compare programmes", "employer-mix-by-programme", compare.employer_mix_by_program,
+    KeyChart("Compare programmes", compare.employer_mix_by_program,
              charts.employer_mix_chart,
              "each bar splits a programme's first jobs by employer, from state-owned and "
              "foreign-funded posts on the left to private jobs and self-employment on the right."),
-    KeyChart("Districts", "placement-gap-by-district", districts.placement_gap_by_district,
+    KeyChart("Districts", districts.placement_gap_by_district,
              charts.district_gap_chart,
              "each row is a district: skills against mindset training, the share placed within "
              "180 days of leaving, with the gap and its 95% interval.", across="districts"),
-    KeyChart("Sectors", "placement-rate-by-prior-sector", sectors.placement_rate_by_prior_sector,
+    KeyChart("Sectors", sectors.placement_rate_by_prior_sector,
              charts.prior_sector_placement_chart,
              "each row is the sector of the lost job, each dot a programme with its 95% interval; "
              "further right, more people placed within 180 days of leaving.", across="sectors"),
-    KeyChart("Trends", "enrollments-by-quarter", trends.placement_rate_by_cohort,
+    KeyChart("Trends", trends.placement_rate_by_cohort,
              lambda data, cell: charts.cohort_enrollment_chart(data),
              "each point counts the enrollments that started in that quarter; a person who "
              "enrolled twice counts twice."),
-    KeyChart("Who benefits", "placement-rate-180d-by-age-gender-education",
-             who_benefits.outcomes_by_characteristic,
+    KeyChart("Who benefits", who_benefits.outcomes_by_characteristic,
              lambda data, cell: charts.outcomes_by_characteristic_chart(data, "placement_rate_180d", cell),
              "within a panel, compare the colours at the same group: where the 95% intervals of "
              "two programmes do not overlap, the difference is clear."),

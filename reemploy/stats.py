@@ -14,9 +14,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-# scipy.stats is imported where the log-rank test uses it: with statsmodels' proportion module
-# (which loads it) it took 0.6-0.8 s on the first page every official opens after a server
-# start. statsmodels remains the oracle the tests compare these intervals with.
+# scipy.stats is imported where the log-rank test uses it: loaded with statsmodels' proportion
+# module it would delay the first page every official opens after a server start
+# (docs/performance.md). statsmodels remains the oracle the tests compare these intervals with.
 
 KM_COLUMNS = ["day", "at_risk", "events", "censored", "survival", "survival_low", "survival_high"]
 
@@ -76,8 +76,8 @@ def newcombe_difference(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, flo
     From the two Wilson intervals (l1, u1) and (l2, u2): ``d - sqrt((p1 - l1)² + (u2 - p2)²)``
     to ``d + sqrt((u1 - p1)² + (p2 - l2)²)``, as ``confint_proportions_2indep(method="newcomb",
     compare="diff")`` in statsmodels computes it (the tests compare the two). Written out
-    because statsmodels costs about 2 ms per call, and the Trends and Who benefits pages ask
-    for dozens of differences. Returns ``(difference, low, high)``; all NaN if either
+    because the Trends and Who benefits pages ask for dozens of differences and statsmodels'
+    per-call cost adds up (docs/performance.md). Returns ``(difference, low, high)``; all NaN if either
     denominator is 0 or missing.
     """
     difference, low, high = newcombe_differences(*([v] for v in (x1, n1, x2, n2)), alpha=alpha)
@@ -425,8 +425,8 @@ def suppress(df: pd.DataFrame, min_cell: int = 10, unreliable_below: int = 30,
     present = set(cols)
     measures = [c[:-2] for c in cols
                 if isinstance(c, str) and c.endswith("_n") and (c[:-2] in present or c[:-2] in extra)]
-    # The new columns are gathered and the frame built once: setting them one by one cost
-    # about 8 ms for a four-row headline table, and a page suppresses a dozen tables.
+    # The new columns are gathered and the frame built once: a page suppresses a dozen tables,
+    # and setting columns one by one copies the frame each time.
     changed: dict = {}
     dropped = []
     for m in measures:

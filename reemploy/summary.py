@@ -12,7 +12,12 @@ import pandas as pd
 from reemploy.extracts import Extract
 from reemploy.figures.common import DEFAULT_MIN_CELL
 from reemploy.figures.compare import adjusted_placement_difference
-from reemploy.figures.headline import OBSERVED_BEFORE, UNIT_COUNTS, first_open_month, headline_by_program
+from reemploy.figures.headline import (
+    OBSERVED_BEFORE,
+    UNIT_COUNTS,
+    first_open_month,
+    headline_by_program,
+)
 from reemploy.filters import Filters
 
 SUMMARY_METRICS = (

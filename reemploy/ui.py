@@ -6,7 +6,6 @@ The only module of the package that imports streamlit.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -457,6 +456,21 @@ def clear_filters() -> None:
     st.session_state.pop("url_notices", None)
 
 
+# The title a page shows where it differs from its label in the navigation.
+PAGE_TITLES = {"dashboard.py": "Re-employment outcomes"}
+
+
+def open_page(file: str, question: str, chart_filters: dict[str, str] | None = None) -> Session:
+    """Start a page run: the browser tab's title and icon (from PAGES), the shared sidebar and
+    the header with the question the page answers; returns the session (see sidebar)."""
+    label, icon = next((label, icon) for page, label, icon in PAGES if page == file)
+    title = PAGE_TITLES.get(file, label)
+    st.set_page_config(page_title=title, page_icon=icon, layout="wide")
+    session = sidebar(file, chart_filters)
+    page_header(title, question, session)
+    return session
+
+
 def page_header(title: str, question: str, session: Session) -> None:
     """Title, the question the page answers, and what the figures cover."""
     st.title(title)
@@ -734,24 +748,13 @@ def filter_hint(session: Session, filter_key: str, label: str, note: str = "") -
                   args=(filter_key,), icon=":material/close:", help=f"Show every {label} again.")
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _read_geojson(path: str, version: str) -> dict | None:
-    try:
-        shapes = json.loads(Path(path).read_text(encoding="utf-8"))
-        if all("district" in (f.get("properties") or {}) for f in shapes["features"]):
-            return shapes
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    return None
-
-
 def district_shapes(session: Session) -> dict | None:
     """The extract's districts.geojson (features keyed by properties.district), or None when
     there is none or it cannot be read (the page then ranks districts instead of mapping them)."""
     path = session.extract.geojson_path
     if path is None:
         return None
-    shapes = _read_geojson(str(path), session.extract.version)
+    shapes = catalogue.district_shapes(session.con, session.extract)
     if shapes is None:
         st.warning(f"{path.name} could not be read as GeoJSON with a “district” property on every "
                    "feature; districts are ranked instead of mapped.", icon=":material/map:")

@@ -135,7 +135,7 @@ def browser():
     same process fails while the first is alive."""
     from playwright.sync_api import expect, sync_playwright
 
-    from reemploy.bench import CHROMIUM_ARGS
+    from reemploy.tools.bench import CHROMIUM_ARGS
 
     expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as playwright:
@@ -150,11 +150,14 @@ BROWSER_TIMEOUT_MS = 30_000
 
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
-    # Streamlit caches outlive an AppTest run inside one pytest process.
+    # Streamlit's caches and the result cache outlive an AppTest run inside one pytest process.
     import streamlit as st
+
+    from reemploy import cache
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    cache.clear()
     yield
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from reemploy import bench, ui
+from reemploy import ui
+from reemploy.tools import bench
 from reemploy.filters import Filters, filter_options_from
 
 CATALOGUE = {"districts": ("Anqiao", "Baitang", "Chunlin"), "sectors": ("coal mining", "textiles")}
@@ -78,7 +79,7 @@ def test_loadtest_finds_the_process_listening_on_a_url_to_measure_its_memory():
     import os
     import socket
 
-    from reemploy import loadtest
+    from reemploy.tools import loadtest
 
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
@@ -90,7 +91,7 @@ def test_loadtest_finds_the_process_listening_on_a_url_to_measure_its_memory():
 
 def test_loadtest_reimport_is_a_first_import_over_a_real_folder_then_a_swap(tmp_path):
     from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
-    from reemploy import loadtest
+    from reemploy.tools import loadtest
 
     placements = [p for p in TINY_PLACEMENTS if p["placement_id"] != "J5a"]  # before its enrollment
     data = write_extract(tmp_path / "extract", TINY_ENROLLMENTS, placements)

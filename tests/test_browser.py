@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reemploy.export import IDENTIFIER_COLUMNS
-from reemploy.loadtest import local_app
+from reemploy.tools.loadtest import local_app
 from reemploy.synthetic import generate_extract
 
 CHROMIUM = os.environ.get("BROWSER_PATH", "/usr/bin/chromium")
@@ -132,7 +132,7 @@ def test_a_deep_link_opens_filtered_and_its_chart_downloads_as_png_and_csv(serve
         buttons.get_by_role("button", name="PNG").first.click()
     png = png_download.value
     assert png.suggested_filename == \
-        f"placement-rate-by-quarter_2002-12-31_district-{DISTRICT}_program-skills.png"
+        f"placement_rate_by_cohort_2002-12-31_district-{DISTRICT}_program-skills.png"
     assert Path(png.path()).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
     with page.expect_download() as csv_download:

@@ -181,8 +181,8 @@ def test_no_download_lets_a_suppressed_value_be_recomputed(sample, metric):
 
 def test_file_names_say_what_when_and_which_filters():
     filters = Filters(districts=("Anqiao",), programs=("skills",))
-    assert export.file_name("placement-rate-by-district", AS_OF, filters, "png") == \
-        "placement-rate-by-district_2002-12-31_district-Anqiao_program-skills.png"
+    assert export.file_name("placement_gap_by_district", AS_OF, filters, "png") == \
+        "placement_gap_by_district_2002-12-31_district-Anqiao_program-skills.png"
     assert export.file_name("x", AS_OF, Filters(), "csv") == "x_2002-12-31_all.csv"
 
 

@@ -609,3 +609,48 @@ def test_query_set_counts_groups_every_enrollment_by_cell_and_the_selected_value
     assert got == {("Hexi", None, "textiles", True): (3, 2, 2, 2),
                    ("北山", "北山", "coal", True): (2, 2, 2, 1)}
     assert df["enrolled_count"].sum() == 10  # not filtered: every enrollment is counted once
+
+
+# --------------------------------------------------------------------------- grain and keys
+
+def declared(name: str, label: str) -> str:
+    """The `-- <label>: ...` line of a query's header (without the label and the full stop)."""
+    lines = [line for line in load_sql(name).splitlines() if line.startswith(f"-- {label}:")]
+    assert len(lines) == 1, f"{name}: one '-- {label}:' line in the header"
+    return lines[0].split(":", 1)[1].strip().rstrip(".")
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_every_query_states_its_grain_and_its_key_holds_on_the_fixture(tiny, name):
+    # dbt's habit: the grain beside the model, and a test that its key is unique and present.
+    con, extract = tiny
+    declared(name, "Grain")
+    key = declared(name, "Key")
+    extras = {"horizons_days": [90, 180, 365, 30], "by": "district"}
+    runs = [{"origin": "enrollment", "by_district": False}, {"origin": "exit", "by_district": True}]
+    for extra in runs if name == "time_to_placement" else [{}]:
+        df = run_query(con, name, query_params(extract, Filters(), **extras, **extra))
+        assert not df.empty, name
+        if key.startswith("none"):
+            assert len(df) == 1, name
+            continue
+        columns = [c.strip() for c in key.split(",")]
+        assert set(columns) <= set(df.columns), (name, columns)
+        assert not df.duplicated(columns).any(), (name, columns)
+
+
+def test_every_query_is_answered_by_a_function_of_its_name():
+    # One name from the question to the chart: queries/<name>.sql, the function that asks it and
+    # the download's file stem (reemploy.cache.question_name) are the same name.
+    import inspect
+
+    from reemploy import disclosure
+
+    modules = [disclosure, *(getattr(figures, m) for m in ("catalogue", "common", "compare", "districts",
+                                                            "headline", "sectors", "trends", "who_benefits"))]
+    answered = {name for module in modules for name, _ in inspect.getmembers(module, inspect.isfunction)}
+    # The stratum labels are read beside placement_180d_by_program_and_stratum, never on their own.
+    assert set(query_names()) - answered == {"stratum_labels"}
+    for name in set(query_names()) & answered:
+        module = next(m for m in modules if hasattr(m, name))
+        assert f'"{name}"' in inspect.getsource(module), (name, "is asked in", module.__name__)

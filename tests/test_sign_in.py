@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from reemploy.loadtest import free_port, local_app
+from reemploy.tools.loadtest import free_port, local_app
 from reemploy.synthetic import DISTRICTS, generate_extract
 
 CHROMIUM = os.environ.get("BROWSER_PATH", "/usr/bin/chromium")

@@ -183,7 +183,7 @@ observed as (
 -- Who enrolled, as the strata of the adjusted comparison: a missing gender or education is its
 -- own level 'unknown' (age_band is already 'unknown' without a birth year). Each combination
 -- present gets a small integer, so the strata question groups by one integer instead of five
--- texts (3x faster); outcome_strata (db.build_outcomes) gives the labels back. Each level of
+-- texts; outcome_strata (db.build_outcomes) gives the labels back. Each level of
 -- the three personal characteristics gets a small integer too (age_code, gender_code,
 -- education_code, in the order of the labels), for the questions that group by them.
 levelled as (

@@ -14,8 +14,16 @@ definitions (data/README.md, Metrics) are applied once, the same way everywhere.
     common        what they share: asking a query, rates, Kaplan-Meier, suppression of breakdowns
 """
 
-from reemploy.figures import (catalogue, common, compare, districts, headline, sectors, trends,  # noqa: E402,F401
-                              who_benefits)
+from reemploy.figures import (  # noqa: E402,F401
+    catalogue,
+    common,
+    compare,
+    districts,
+    headline,
+    sectors,
+    trends,
+    who_benefits,
+)
 
 
 def questions() -> list:

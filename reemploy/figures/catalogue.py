@@ -4,6 +4,9 @@ enrollment, once per version is enough."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
@@ -37,3 +40,18 @@ def extract_catalogue(con: duckdb.DuckDBPyConnection, extract: Extract) -> dict:
     """{"catalogue": filter_catalogue, "profile": extract_profile as a dict}."""
     return {"catalogue": filter_catalogue(con, extract),
             "profile": extract_profile(con, extract).iloc[0].to_dict()}
+
+
+@answer
+def district_shapes(con: duckdb.DuckDBPyConnection, extract: Extract) -> dict | None:
+    """The extract's districts.geojson when every feature names its district
+    (properties.district), else None (no file, or one that cannot be read as such)."""
+    if extract.geojson_path is None:
+        return None
+    try:
+        shapes = json.loads(Path(extract.geojson_path).read_text(encoding="utf-8"))
+        if all("district" in (f.get("properties") or {}) for f in shapes["features"]):
+            return shapes
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None

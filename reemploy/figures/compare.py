@@ -11,8 +11,16 @@ from reemploy import adjustment, stats
 from reemploy.cache import answer
 from reemploy.contract import EMPLOYER_TYPES
 from reemploy.extracts import Extract
-from reemploy.figures.common import (COMPARED_PROGRAMS, DEFAULT_MIN_CELL, UNRELIABLE_BELOW, add_rate,
-                                     ask, kaplan_meier_by_group, order_programs, time_to_placement)
+from reemploy.figures.common import (
+    COMPARED_PROGRAMS,
+    DEFAULT_MIN_CELL,
+    UNRELIABLE_BELOW,
+    add_rate,
+    ask,
+    kaplan_meier_by_group,
+    order_programs,
+    time_to_placement,
+)
 from reemploy.filters import Filters
 
 PLACEMENT_HORIZONS_DAYS = (90, 180, 365)
@@ -247,7 +255,7 @@ def adjusted_placement_difference(
     for the standardised row); `reason` says why an estimate could not be made. With
     models=False only the raw and standardised rows (the Overview's, without the model fits).
     """
-    strata = placement_180d_by_stratum(con, extract, filters)
+    strata = placement_180d_by_program_and_stratum(con, extract, filters)
     first, second = COMPARED_PROGRAMS
     cells = strata.rename(columns={"placement_rate_180d_n": "n", "placed_180d_count": "x"})
     # The stratum number stands for its STRATA_COLUMNS: the same strata, grouped by one integer.
@@ -343,7 +351,7 @@ def common_support(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[cells["stratum"].isin(common)]
 
 
-def placement_180d_by_stratum(con, extract: Extract, filters: Filters) -> pd.DataFrame:
+def placement_180d_by_program_and_stratum(con, extract: Extract, filters: Filters) -> pd.DataFrame:
     """Placement within 180 days per programme x stratum, with the stratum's STRATA_COLUMNS."""
     counts = ask(con, extract, filters, "placement_180d_by_program_and_stratum")
     labels = ask(con, extract, Filters(), "stratum_labels")
@@ -351,8 +359,8 @@ def placement_180d_by_stratum(con, extract: Extract, filters: Filters) -> pd.Dat
 
 
 def _cells(con, extract: Extract, filters: Filters) -> pd.DataFrame:
-    """placement_180d_by_stratum() with the count columns named as the adjustment functions read them."""
-    return placement_180d_by_stratum(con, extract, filters).rename(
+    """placement_180d_by_program_and_stratum() with the count columns named as the adjustment functions read them."""
+    return placement_180d_by_program_and_stratum(con, extract, filters).rename(
         columns={"placement_rate_180d_n": "n", "placed_180d_count": "x"})
 
 
@@ -366,7 +374,7 @@ def covariate_balance(
     """Who enrolled in skills vs mindset (among people followed 180 days after exit): per
     covariate level the shares and the standardized difference before adjustment
     (stats.balance_table); suppressed when either programme has fewer than `min_cell`."""
-    strata = placement_180d_by_stratum(con, extract, filters)
+    strata = placement_180d_by_program_and_stratum(con, extract, filters)
     first, second = COMPARED_PROGRAMS
     df = stats.balance_table(strata, "program_type", STRATA_COLUMNS, "placement_rate_180d_n",
                              first, second)

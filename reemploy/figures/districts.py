@@ -9,11 +9,19 @@ import pandas as pd
 
 from reemploy import stats
 from reemploy.cache import answer
-from reemploy.extracts import Extract
-from reemploy.figures.common import (COMPARED_PROGRAMS, DEFAULT_MIN_CELL, UNRELIABLE_BELOW, add_rate,
-                                     ask, km_medians_by, order_programs, suppress_breakdown,
-                                     time_to_placement)
 from reemploy.disclosure import withheld_cells
+from reemploy.extracts import Extract
+from reemploy.figures.common import (
+    COMPARED_PROGRAMS,
+    DEFAULT_MIN_CELL,
+    UNRELIABLE_BELOW,
+    add_rate,
+    ask,
+    km_medians_by,
+    order_programs,
+    suppress_breakdown,
+    time_to_placement,
+)
 from reemploy.filters import Filters
 
 

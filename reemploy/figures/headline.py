@@ -12,8 +12,17 @@ import pandas as pd
 from reemploy import stats
 from reemploy.cache import answer
 from reemploy.extracts import Extract
-from reemploy.figures.common import (COMPARED_PROGRAMS, DEFAULT_MIN_CELL, UNRELIABLE_BELOW, add_rate,
-                                     ask, km_medians, order_programs, ratio, time_to_placement)
+from reemploy.figures.common import (
+    COMPARED_PROGRAMS,
+    DEFAULT_MIN_CELL,
+    UNRELIABLE_BELOW,
+    add_rate,
+    ask,
+    km_medians,
+    order_programs,
+    ratio,
+    time_to_placement,
+)
 from reemploy.filters import Filters
 
 # Placement from enrollment and the status measures after exit beside the headline placement

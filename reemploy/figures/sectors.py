@@ -8,12 +8,18 @@ import pandas as pd
 
 from reemploy import stats
 from reemploy.cache import answer
-from reemploy.extracts import Extract
-from reemploy.figures.common import (DEFAULT_MIN_CELL, UNRELIABLE_BELOW, add_rate, ask,
-                                     order_programs, suppress_breakdown)
 from reemploy.disclosure import withheld_cells
-from reemploy.flows import FLOW_STAGES, SMALL_FLOWS, fold_small_flows
+from reemploy.extracts import Extract
+from reemploy.figures.common import (
+    DEFAULT_MIN_CELL,
+    UNRELIABLE_BELOW,
+    add_rate,
+    ask,
+    order_programs,
+    suppress_breakdown,
+)
 from reemploy.filters import Filters
+from reemploy.flows import FLOW_STAGES, SMALL_FLOWS, fold_small_flows
 
 
 @answer

@@ -10,10 +10,15 @@ import pandas as pd
 from reemploy import stats
 from reemploy.cache import answer
 from reemploy.extracts import Extract
-from reemploy.figures.common import (DEFAULT_MIN_CELL, UNRELIABLE_BELOW, add_rate,
-                                     ask, order_programs, suppress_breakdown)
+from reemploy.figures.common import (
+    DEFAULT_MIN_CELL,
+    UNRELIABLE_BELOW,
+    add_rate,
+    ask,
+    order_programs,
+    suppress_breakdown,
+)
 from reemploy.filters import Filters
-
 
 # cohort measure -> (its numerator, the flag saying the cohort is fully observed for it)
 COHORT_MEASURES = {

@@ -11,11 +11,17 @@ from reemploy import adjustment, stats
 from reemploy.cache import answer
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS
 from reemploy.extracts import Extract
+from reemploy.figures.common import (
+    COMPARED_PROGRAMS,
+    DEFAULT_MIN_CELL,
+    UNRELIABLE_BELOW,
+    add_rate,
+    ask,
+    order_programs,
+    suppress_breakdown,
+)
 from reemploy.figures.compare import BOOTSTRAP_CELL_DRAWS, _cells, common_support
-from reemploy.figures.common import (COMPARED_PROGRAMS, DEFAULT_MIN_CELL, UNRELIABLE_BELOW, add_rate,
-                                     ask, order_programs, suppress_breakdown)
 from reemploy.filters import Filters
-
 
 # The characteristics compared on Who benefits and their levels in display order.
 CHARACTERISTIC_LEVELS = {

@@ -363,7 +363,7 @@ def run_browser(data_dir: str, district: str, chromium: str = "/usr/bin/chromium
     district to the redrawn chart (Streamlit's status widget gone, the title's n changed)."""
     from playwright.sync_api import sync_playwright
 
-    from reemploy.loadtest import local_app
+    from reemploy.tools.loadtest import local_app
 
     with sync_playwright() as playwright:
         # The browser is up before the clock starts: the app's cold start is what is timed.
@@ -396,7 +396,7 @@ def run_browser(data_dir: str, district: str, chromium: str = "/usr/bin/chromium
 
 def _child(side: str, data_dir: str, interactions: list[dict]) -> dict:
     code = (
-        "import json, sys; from reemploy import bench; "
+        "import json, sys; from reemploy.tools import bench; "
         f"print(json.dumps(bench.run_{side}(sys.argv[1], json.loads(sys.argv[2]))))"
     )
     result = subprocess.run(
