@@ -36,7 +36,9 @@ CASE_COUNT = 320
 ALLOWED_STRINGS = {"北山", "Hexi", "coal", "textiles", *PROGRAM_TYPES, *GENDERS, *AGE_BANDS,
                    "unknown", *EDUCATION_LEVELS,
                    # query_set_counts' $by: the breakdown the disclosure check groups by, ours.
-                   "", "district", "prior_sector"}
+                   "", "district", "prior_sector",
+                   # time_to_placement's $origin: where the clock starts, ours.
+                   "enrollment", "exit"}
 QUERY_TEXTS = {db.load_sql(name) for name in db.query_names()}
 
 # Links the results must equal: each case is one of these plus something bad.
@@ -348,7 +350,11 @@ def sql_problems(entries: list[tuple[str, dict]], hostile: list[str]) -> list[st
     for sql, params in entries:
         if sql not in QUERY_TEXTS:
             problems.append(f"not the text of a queries/*.sql file: {sql[:80]!r}")
-        for name, value in params.items():
+        # $filters is one STRUCT: each of its fields is checked as the value it holds.
+        bound = [(f"{name}.{field}", item) for name, value in params.items() if isinstance(value, dict)
+                 for field, item in value.items()]
+        bound += [(name, value) for name, value in params.items() if not isinstance(value, dict)]
+        for name, value in bound:
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, str) and item not in ALLOWED_STRINGS:
                     problems.append(f"${name} bound to {item[:40]!r}, not a catalogue value")

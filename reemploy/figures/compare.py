@@ -340,7 +340,7 @@ def _propensity_differences(con, extract: Extract, filters: Filters) -> dict:
     support of the standardisation: a group only one programme has would make the propensity
     model separate and leave no model estimate); the adjusted difference and the balance chart
     both read it."""
-    return adjustment.propensity_adjusted_differences(common_support(_cells(con, extract, filters)),
+    return adjustment.propensity_adjusted_differences(common_support(stratum_cells(con, extract, filters)),
                                                       STRATA_COLUMNS, *COMPARED_PROGRAMS)
 
 
@@ -358,7 +358,7 @@ def placement_180d_by_program_and_stratum(con, extract: Extract, filters: Filter
     return counts.merge(labels, on="stratum", how="left")
 
 
-def _cells(con, extract: Extract, filters: Filters) -> pd.DataFrame:
+def stratum_cells(con, extract: Extract, filters: Filters) -> pd.DataFrame:
     """placement_180d_by_program_and_stratum() with the count columns named as the adjustment functions read them."""
     return placement_180d_by_program_and_stratum(con, extract, filters).rename(
         columns={"placement_rate_180d_n": "n", "placed_180d_count": "x"})

@@ -20,7 +20,7 @@ from reemploy.figures.common import (
     order_programs,
     suppress_breakdown,
 )
-from reemploy.figures.compare import BOOTSTRAP_CELL_DRAWS, _cells, common_support
+from reemploy.figures.compare import BOOTSTRAP_CELL_DRAWS, common_support, stratum_cells
 from reemploy.filters import Filters
 
 # The characteristics compared on Who benefits and their levels in display order.
@@ -112,7 +112,7 @@ def adjusted_gaps_by_characteristic(
     (too small, or a side hidden as a complementary cell), and where either programme has fewer
     than `min_cell` people in the group's common support."""
     first, second = COMPARED_PROGRAMS
-    cells = _cells(con, extract, filters)
+    cells = stratum_cells(con, extract, filters)
     raw = characteristic_gaps(outcomes_by_characteristic(con, extract, filters, min_cell),
                               "placement_rate_180d", min_cell)
     raw_hidden = {(r["characteristic"], r["level"]) for r in raw.to_dict("records")
