@@ -27,10 +27,11 @@ from reemploy.filters import Filters  # noqa: E402
 from tests.test_engines import (  # noqa: E402
     DATAFUSION_FILTERED_OUTCOMES,
     SPARK_FILTERED_OUTCOMES,
+    flat_params,
     portable_sql,
 )
 
-QUESTIONS = ("headline_by_program", "outcomes_by_district", "time_to_placement",
+QUESTIONS = ("enrollment_count_by_program", "outcomes_by_district", "time_to_placement",
              "placement_rate_by_cohort", "employer_mix_by_program")
 
 
@@ -75,12 +76,14 @@ def main() -> None:
     district = duck.execute("select district from enrollment_outcomes limit 1").fetchone()[0]
     for label, filters in (("all", Filters()),
                            (f"{district}, skills", Filters(districts=(district,), programs=("skills",)))):
-        params = db.query_params(extract, filters)
+        params = db.query_params(extract, filters, origin="enrollment", by_district=False)
         for name in QUESTIONS:
             sql = db.load_sql(name)
-            bound = {key: params[key] for key in db.sql_parameters(sql)}
-            on_duck, duck_ms = timed(lambda: duck.cursor().execute(sql, bound).fetchall(), 5)
+            on_duck, duck_ms = timed(lambda: duck.cursor().execute(
+                sql, {key: params[key] for key in db.sql_parameters(sql)}).fetchall(), 5)
             fusion_sql = portable_sql(name, DATAFUSION_FILTERED_OUTCOMES)
+            flat = flat_params(params)
+            bound = {key: flat[key] for key in db.sql_parameters(fusion_sql)}
             on_fusion, fusion_ms = timed(lambda: [
                 tuple(row.values())
                 for row in fusion.sql(fusion_sql, param_values=bound).to_arrow_table().to_pylist()], 5)
