@@ -450,9 +450,8 @@ def test_time_to_placement_by_district_splits_the_days_by_district(tiny):
 
 
 def test_placement_rate_by_prior_sector_counts_each_sector_and_programme(tiny):
-    # Added up from the strata of placement_180d_by_program_and_stratum.sql.
     con, extract = tiny
-    df = figures.sectors.placement_rate_by_prior_sector(con, extract, Filters(), min_cell=1)
+    df = run_query(con, "placement_rate_by_prior_sector", query_params(extract, Filters()))
     got = {(r["prior_sector"], r["program_type"]): (r["enrolled_count"], r["placement_rate_180d_n"],
                                                     r["placed_180d_count"])
            for r in df.to_dict("records")}
@@ -466,8 +465,8 @@ def test_placement_rate_by_prior_sector_counts_each_sector_and_programme(tiny):
 
 def test_placement_rate_by_prior_sector_applies_the_district_filter(tiny):
     con, extract = tiny
-    df = figures.sectors.placement_rate_by_prior_sector(con, extract, Filters(districts=("北山",)),
-                                                        min_cell=1)
+    df = run_query(con, "placement_rate_by_prior_sector",
+                   query_params(extract, Filters(districts=("北山",))))
     # 北山 holds S1, S2 (coal) and M1 (textiles).
     assert {(r["prior_sector"], r["program_type"]): r["enrolled_count"]
             for r in df.to_dict("records")} == {("coal", "skills"): 2, ("textiles", "mindset"): 1}

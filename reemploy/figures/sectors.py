@@ -19,7 +19,6 @@ from reemploy.figures.common import (
     suppress_breakdown,
 )
 from reemploy.filters import Filters
-from reemploy.figures.compare import placement_180d_by_program_and_stratum
 from reemploy.flows import FLOW_STAGES, SMALL_FLOWS, fold_small_flows
 
 
@@ -32,13 +31,8 @@ def placement_rate_by_prior_sector(
 ) -> pd.DataFrame:
     """One row per prior sector x programme: placement within 180 days of exit with its Wilson
     95% interval and denominator; suppressed (the numerator with the rate; complementary, as
-    a programme's sectors add up to its headline figure). The counts are the strata's of
-    placement_180d_by_program_and_stratum added up by prior sector (a stratum holds one prior
-    sector), the question Compare's adjusted difference asks under the same filters."""
-    strata = placement_180d_by_program_and_stratum(con, extract, filters)
-    counts = ["enrolled_count", "placement_rate_180d_n", "placed_180d_count"]
-    df = (strata.groupby(["prior_sector", "program_type"], as_index=False, dropna=False)[counts]
-          .sum().astype({c: "int64" for c in counts}))
+    a programme's sectors add up to its headline figure)."""
+    df = ask(con, extract, filters, "placement_rate_by_prior_sector")
     df = add_rate(df, "placement_rate_180d", "placed_180d_count")
     df = order_programs(df).sort_values("prior_sector", kind="stable").reset_index(drop=True)
     return suppress_breakdown(df, {"placement_rate_180d": "placed_180d_count"}, min_cell,
