@@ -14,12 +14,6 @@ from reemploy.filters import Filters
 from conftest import D, write_extract
 
 
-@pytest.fixture
-def tiny(tiny_extract):
-    extract = open_extract(tiny_extract)
-    return connect(extract), extract
-
-
 def rows_by(df, key):
     return {row[key]: row for row in df.to_dict("records")}
 
@@ -166,8 +160,9 @@ def test_the_extract_catalogue_is_counted_once_per_version_and_read_back_the_sam
     assert again["profile"]["first_enrolled_on"].date() == D("2000-06-01")
 
 
-def test_a_damaged_catalogue_file_is_counted_again(tiny):
-    con, extract = tiny
+def test_a_damaged_catalogue_file_is_counted_again(writable_tiny_extract):
+    extract = open_extract(writable_tiny_extract)
+    con = connect(extract)
     first = metrics.extract_catalogue(con, extract)
     (stored,) = derived_dir(extract).glob("catalogue-*.json")
     stored.write_text("{not json", encoding="utf-8")
@@ -393,15 +388,15 @@ def test_enrollment_outcomes_breaks_a_tie_of_start_dates_by_placement_id(tmp_pat
     assert con.execute("select placement_monthly_wage from enrollment_outcomes").fetchone() == (1.0,)
 
 
-def test_the_derived_outcomes_file_is_built_once_per_extract_version(tiny_extract):
+def test_the_derived_outcomes_file_is_built_once_per_extract_version(writable_tiny_extract):
     from reemploy.db import build_outcomes
 
-    extract = open_extract(tiny_extract)
+    extract = open_extract(writable_tiny_extract)
     first = build_outcomes(extract)
     stamp = first.stat().st_mtime_ns
     assert build_outcomes(extract) == first and first.stat().st_mtime_ns == stamp
-    (tiny_extract / "manifest.json").write_text('{"as_of": "2002-12-30"}')
-    second = build_outcomes(open_extract(tiny_extract))
+    (writable_tiny_extract / "manifest.json").write_text('{"as_of": "2002-12-30"}')
+    second = build_outcomes(open_extract(writable_tiny_extract))
     assert second != first and second.is_file()
 
 
