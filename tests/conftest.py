@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,6 +315,18 @@ def _forget_remembered_answers():
 
     metrics.clear_memo()
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temp_folder_of_the_session(tmp_path_factory):
+    """The app's temporary files (the derived table of a read-only extract in
+    <temp>/reemploy-derived, the benchmark's policy folders, the PDF's work folder) go into this
+    session's pytest folder rather than the machine's /tmp, which other checkouts running their
+    tests at the same time share."""
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("tmp"))
+    yield
+    tempfile.tempdir = previous
 
 
 @pytest.fixture(autouse=True)
