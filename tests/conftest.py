@@ -34,6 +34,20 @@ def pytest_configure(config):
         "markers", "hostile: hundreds of generated hostile links through every page "
         "(tests/test_hostile.py, about 2-3 minutes); runs by default and in CI, deselect with "
         "-m 'not hostile' while working on something else")
+    config.addinivalue_line(
+        "markers", "last: runs after every other test of the session, to check what they did "
+        "(tests/test_queries.py::test_every_query_file_has_a_test)")
+    import query_coverage
+
+    config.pluginmanager.register(query_coverage.QueryCoverage(), query_coverage.NAME)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # After any deselection: the tests marked `last` go to the end, in their order.
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
 AS_OF = D("2002-12-31")
 
 
