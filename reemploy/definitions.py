@@ -1,9 +1,9 @@
 """What every number means: definitions, denominators and caveats, as data.
 
 The About page renders these, and so can anything else that needs to explain a figure (the
-meeting pack, a table's help text). The wording follows /work/shared/DOMAIN.md ("Metrics",
-"Statistics that make a comparison trustworthy") and what queries/*.sql and reemploy/metrics.py
-compute; `queries` names the SQL files so a reader can check.
+meeting pack, a table's help text). The wording follows data/README.md (Metrics) and
+what queries/*.sql and reemploy/metrics.py compute; `queries` names the SQL files so a reader
+can check.
 """
 
 from __future__ import annotations
