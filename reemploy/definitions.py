@@ -2,7 +2,8 @@
 
 The About page renders these, and so can anything else that needs to explain a figure (the
 meeting pack, a table's help text). The wording follows data/README.md (Metrics) and
-what queries/*.sql and reemploy/figures/ compute; `queries` names the SQL files so a reader can check.
+what queries/*.sql and reemploy/figures/ compute; `queries` names the SQL files so a reader
+can check.
 """
 
 from __future__ import annotations

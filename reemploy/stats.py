@@ -2,8 +2,7 @@
 
 Pure functions on numpy / pandas input (no Streamlit, no DuckDB). The SQL layer aggregates
 first (one row per group x day, or per group x stratum) so that nothing here ever has to see
-one row per person; see /work/shared/DOMAIN.md, "Metrics" and "Statistics that make a
-comparison trustworthy".
+one row per person; the definitions are in data/README.md ("Metrics").
 """
 
 from __future__ import annotations

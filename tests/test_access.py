@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import D, write_extract
+from conftest import D
 from reemploy import access, cache, db, figures
 from reemploy.access import Access, PolicyError, load_policy, parse_policy, resolve_access
 from reemploy.extracts import open_extract
@@ -204,8 +204,8 @@ SCOPE_PLACEMENTS = [
 
 
 @pytest.fixture
-def two_districts(tmp_path) -> Path:
-    return write_extract(tmp_path / "extract", SCOPE_ENROLLMENTS, SCOPE_PLACEMENTS)
+def two_districts(shared_extracts) -> Path:
+    return shared_extracts.get("two_districts", SCOPE_ENROLLMENTS, SCOPE_PLACEMENTS).path
 
 
 def test_every_query_over_the_outcomes_binds_the_district_filter_and_the_rest_take_no_filters():

@@ -33,6 +33,12 @@ def test_every_page_says_no_records_match_when_filters_leave_nothing(tiny_extrac
     assert len(notices) == (0 if page == "pages/data.py" else 1), page
 
 
+def test_the_tests_over_every_page_know_every_page():
+    # They take their pages from ui.PAGES: a page file left out of it would be tested by none.
+    files = {"dashboard.py", *(f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py"))}
+    assert sorted(PAGE_FILES) == sorted(files) and len(set(PAGE_FILES)) == len(PAGE_FILES) == 9
+
+
 def test_overview_applies_the_district_from_the_url(tiny_extract, monkeypatch):
     at = run_app(tiny_extract, monkeypatch, district=["北山"])
     assert at.sidebar.multiselect(key="district").value == ["北山"]

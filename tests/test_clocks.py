@@ -10,11 +10,10 @@ import json
 import pytest
 
 from reemploy import cli
-from reemploy.db import connect, query_params, run_query
-from reemploy.extracts import open_extract
+from reemploy.db import query_params, run_query
 from reemploy.filters import Filters
 
-from conftest import D, write_extract
+from conftest import D
 
 ENROLLMENTS = [
     # exit 2001-03-01: +91 = 05-31, +182 = 08-30, +274 = 11-30, +365 = 2002-03-01
@@ -60,9 +59,8 @@ PLACEMENTS = [
 
 
 @pytest.fixture
-def clocks(tmp_path):
-    extract = open_extract(write_extract(tmp_path / "clocks", ENROLLMENTS, PLACEMENTS))
-    return connect(extract), extract
+def clocks(shared_extracts):
+    return shared_extracts.get("clocks", ENROLLMENTS, PLACEMENTS).opened
 
 
 def _headline(clocks):

@@ -31,16 +31,6 @@ def opened(path):
     return connect(extract), extract
 
 
-@pytest.fixture
-def tiny(tiny_extract):
-    return opened(tiny_extract)
-
-
-@pytest.fixture
-def simpson(simpson_extract):
-    return opened(simpson_extract)
-
-
 # --------------------------------------------------------------------------- metrics
 
 

@@ -13,11 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reemploy import charts, figures, stats
-from reemploy.db import connect
-from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
-from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
+from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "districts.py")
@@ -35,16 +33,9 @@ SHAPES = {"type": "FeatureCollection",
 
 
 @pytest.fixture
-def tiny(tiny_extract):
-    extract = open_extract(tiny_extract)
-    return connect(extract), extract
-
-
-@pytest.fixture
-def mapped_extract(tmp_path) -> Path:
-    path = write_extract(tmp_path / "mapped", TINY_ENROLLMENTS, TINY_PLACEMENTS)
-    (path / "districts.geojson").write_text(json.dumps(SHAPES), encoding="utf-8")
-    return path
+def mapped_extract(shared_extracts) -> Path:
+    return shared_extracts.get("mapped", TINY_ENROLLMENTS, TINY_PLACEMENTS,
+                               side_files={"districts.geojson": json.dumps(SHAPES)}).path
 
 
 def by_district(df, program=None):

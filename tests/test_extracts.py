@@ -13,6 +13,13 @@ from reemploy.extracts import ExtractError, is_empty, open_extract, resolve_data
 from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
 
 
+@pytest.fixture
+def tiny_extract(writable_tiny_extract):
+    """The tests here rewrite or break their extract: each one gets a writable copy of its own,
+    not the shared read-only one of conftest."""
+    return writable_tiny_extract
+
+
 def test_open_extract_reads_as_of_and_lists_the_files(tiny_extract):
     extract = open_extract(tiny_extract)
     assert extract.as_of.isoformat() == "2002-12-31"

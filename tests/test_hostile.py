@@ -453,7 +453,10 @@ def test_every_page_survives_hundreds_of_hostile_links(tiny_extract, monkeypatch
         failures += [f"{case.name}: {p}" for p in check_case(at, case, baselines[case.good], executed[first:])]
     print(f"{page}: {len(CASES)} cases, charts drawn {memo.misses} times, remembered {memo.hits}")
     assert not failures, f"{len(failures)} problem(s) on {page}:\n" + "\n".join(failures[:20])
-    assert executed, "the SQL recorder saw no query: is db.execute still the only way to DuckDB?"
+    # The Data page describes the extract from the catalogue stored beside it (conftest builds it
+    # with the shared extract): it asks DuckDB nothing, the other pages always do.
+    assert executed or page == "pages/data.py", \
+        "the SQL recorder saw no query: is db.execute still the only way to DuckDB?"
     assert len(CASES) >= 300
 
 

@@ -12,20 +12,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reemploy import charts, figures, flows
-from reemploy.db import connect
-from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 from reemploy.flows import FLOW_COLUMNS, SMALL_FLOWS, fold_small_flows
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "sectors.py")
 OTHER = SMALL_FLOWS
-
-
-@pytest.fixture
-def tiny(tiny_extract):
-    extract = open_extract(tiny_extract)
-    return connect(extract), extract
 
 
 def paths(*rows) -> pd.DataFrame:

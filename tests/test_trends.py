@@ -40,7 +40,7 @@ def cohort(prefix: str, size: int, placed: int, enrolled_on: str, exited_on: str
 
 
 @pytest.fixture
-def quarters(tmp_path):
+def quarters(shared_extracts):
     """Skills cohorts, as_of 2002-12-31 (placed / followed within 180 days of exit):
     2001 Q1 4/10, 2001 Q2 7/10, 2001 Q4 one of two in a long course to 2002-09-01 (not fully
     observed),
@@ -53,10 +53,8 @@ def quarters(tmp_path):
         cohort("E", 12, 3, "2002-01-15", "2002-02-15"),
         cohort("F", 5, 2, "2002-04-15", "2002-07-20"),
     ]
-    path = write_extract(tmp_path / "quarters", [e for p in parts for e in p[0]],
-                         [j for p in parts for j in p[1]])
-    extract = open_extract(path)
-    return connect(extract), extract
+    return shared_extracts.get("quarters", [e for p in parts for e in p[0]],
+                               [j for p in parts for j in p[1]]).opened
 
 
 def drawn(fig, program="skills"):

@@ -8,19 +8,12 @@ import pandas as pd
 import pytest
 
 from reemploy import charts, figures, readouts, stats
-from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
 from conftest import run_app
 
 PAGE = "pages/who_benefits.py"
-
-
-@pytest.fixture
-def tiny(tiny_extract):
-    extract = open_extract(tiny_extract)
-    return connect(extract), extract
 
 
 def cell(df, program, characteristic, level):
