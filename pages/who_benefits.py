@@ -4,7 +4,7 @@ sees which training works better for whom."""
 import streamlit as st
 
 from reemploy import charts, metrics, readouts, ui
-from reemploy.charts import program_label
+from reemploy.labels import program_label
 from reemploy.definitions import metric_label
 
 st.set_page_config(page_title="Who benefits", page_icon=":material/groups:", layout="wide")

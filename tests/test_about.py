@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reemploy import definitions, metrics, ui
-from reemploy.charts import PROGRAM_COLORS
+from reemploy.labels import PROGRAM_COLORS
 from reemploy.db import query_names
 
 from conftest import run_app

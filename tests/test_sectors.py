@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from reemploy import charts, metrics
+from reemploy import charts, labels, metrics
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
@@ -154,7 +154,7 @@ def test_the_sankey_labels_employer_types_and_colours_links_by_programme(tiny):
     fig = charts.sector_flow_chart(flows, "mindset", min_cell=1)
     sankey = fig.data[0]
     assert set(sankey.node.label) == {"textiles", "services", "Private", "Self-employed"}
-    assert sankey.link.color[0] == charts.hex_to_rgba(charts.PROGRAM_COLORS["mindset"], 0.35)
+    assert sankey.link.color[0] == charts.hex_to_rgba(labels.PROGRAM_COLORS["mindset"], 0.35)
     assert "Mindset training" in fig.layout.title.text
 
 
