@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from reemploy import charts, ui
+from reemploy import charts, labels, ui
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.figures import districts
 
@@ -29,13 +29,13 @@ comparison = replace(session, filters=every_district)
 gap = session.load(districts.placement_gap_by_district, every_district)
 
 metric_column, program_column, _ = st.columns([2, 1, 1])
-metric = metric_column.selectbox("Colour districts by", list(charts.DISTRICT_METRICS),
-                                 format_func=charts.district_metric_label, key="districts_metric")
+metric = metric_column.selectbox("Colour districts by", list(labels.DISTRICT_METRICS),
+                                 format_func=labels.district_metric_label, key="districts_metric")
 program, data = "skills", gap
 if metric != "gap":
     data = session.load(districts.outcomes_by_district, every_district)
     programs = [p for p in PROGRAM_TYPES if p in set(data["program_type"])]
-    program = program_column.selectbox("Programme", programs, format_func=charts.program_label,
+    program = program_column.selectbox("Programme", programs, format_func=labels.program_label,
                                        key="districts_program")
 shapes = ui.district_shapes(session)
 if shapes is None:

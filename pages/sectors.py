@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from reemploy import charts, ui
+from reemploy import charts, labels, ui
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.figures import sectors
 
@@ -25,7 +25,7 @@ cell = session.min_cell
 st.subheader("From the lost job to the first new job")
 flows = session.load(sectors.placement_flows_by_sector)
 programs = [p for p in PROGRAM_TYPES if p in set(flows["program_type"])] or ["skills"]
-program = st.selectbox("Programme", programs, format_func=charts.program_label,
+program = st.selectbox("Programme", programs, format_func=labels.program_label,
                        index=programs.index("skills") if "skills" in programs else 0,
                        key="sectors_program")
 ui.show_chart(

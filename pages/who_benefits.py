@@ -4,7 +4,7 @@ sees which training works better for whom."""
 import streamlit as st
 
 from reemploy import charts, readouts, ui
-from reemploy.charts import program_label
+from reemploy.labels import program_label
 from reemploy.definitions import metric_label
 from reemploy.figures import who_benefits
 from reemploy.figures.common import COMPARED_PROGRAMS

@@ -9,39 +9,21 @@ from plotly.subplots import make_subplots
 
 from reemploy.definitions import metric_label
 from reemploy.formatting import plotly_text
+from reemploy.labels import (COVARIATE_LABELS, CURVE_ORIGIN_TEXT, DARK_EMPLOYER_COLORS,
+                             DISTRICT_METRICS, EMPLOYER_COLORS, EMPLOYER_LABELS, EMPLOYER_ORDER,
+                             ESTIMATE_LABELS, FLOW_COLUMN_TITLES, FONT_FAMILY, PROGRAM_COLORS,
+                             district_metric_label, level_label, program_color, program_label)
 from reemploy.figures.common import UNRELIABLE_BELOW
 from reemploy.figures.compare import curves_cross
 from reemploy.figures.trends import COHORT_MEASURES
 from reemploy.figures.who_benefits import CHARACTERISTIC_LEVELS
 from reemploy.flows import SMALL_FLOWS
 
-PROGRAM_COLORS = {
-    # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
-    "skills": "#0072B2",
-    "mindset": "#E69F00",
-    "combined": "#009E73",
-    "none": "#7F7F7F",
-}
-PROGRAM_LABELS = {
-    "skills": "Skills training",
-    "mindset": "Mindset training",
-    "combined": "Combined",
-    "none": "No training",
-}
-FONT_FAMILY = "Noto Sans, Noto Sans CJK SC, Arial, sans-serif"
 # The house template as plotly's default rather than `template=` on every figure: passing it
 # validates and deep-copies the whole template each time (~15 ms a chart, half the time a page
 # rerun spends in Plotly); the default is attached unvalidated when the figure is serialised.
 # Same JSON either way.
 pio.templates.default = "plotly_white"
-
-
-def program_label(program: str) -> str:
-    return PROGRAM_LABELS.get(program, str(program))
-
-
-def program_color(program: str) -> str:
-    return PROGRAM_COLORS.get(program, "#444444")
 
 
 def hex_to_rgba(color: str, alpha: float) -> str:
@@ -82,40 +64,10 @@ def placement_trend_chart(df: pd.DataFrame, min_cell: int) -> go.Figure:
 
 # --------------------------------------------------------------------------- Compare programmes
 
-CURVE_ORIGIN_TEXT = {"enrollment": "enrollment", "exit": "leaving the programme"}
 # Days at which the "number at risk" row under the curves is printed and the axis is ticked:
 # finer within two years, yearly beyond.
 CURVE_DAYS_SHORT = (0, 90, 180, 365, 545, 730)
 CURVE_DAYS_LONG = (0, 180, 365, 730, 1095, 1460, 1825)
-# Employer types ordered from the jobs laid-off workers used to expect (state-owned,
-# foreign-funded) to the ones the mindset courses promote (private, self-employment).
-EMPLOYER_ORDER = ("state_owned", "foreign_funded", "collective", "public_works", "private",
-                  "self_employed")
-EMPLOYER_LABELS = {
-    "state_owned": "State-owned",
-    "foreign_funded": "Foreign-funded",
-    "collective": "Collective",
-    "public_works": "Public works",
-    "private": "Private",
-    "self_employed": "Self-employed",
-}
-# Paul Tol's muted palette: no clash with the programme colours used on the same page.
-EMPLOYER_COLORS = {
-    "state_owned": "#332288",
-    "foreign_funded": "#88CCEE",
-    "collective": "#44AA99",
-    "public_works": "#DDCC77",
-    "private": "#CC6677",
-    "self_employed": "#882255",
-}
-_DARK_EMPLOYER_COLORS = {"state_owned", "self_employed", "private"}
-COVARIATE_LABELS = {
-    "age_band": "Age",
-    "gender": "Gender",
-    "education": "Education",
-    "prior_sector": "Prior sector",
-    "district": "District",
-}
 DIFFERENCE_COLOR = "#333333"
 # The house legend sits a fixed share of the plot height below it, which meets the x-axis title
 # on short charts; anchored to the bottom edge of the figure it stays clear of it.
@@ -377,15 +329,12 @@ def placement_difference_chart(differences: pd.DataFrame, min_cell: int) -> go.F
 def adjusted_difference_chart(adjusted: pd.DataFrame, min_cell: int) -> go.Figure:
     """Raw and adjusted (direct standardisation) skills minus mindset placement within 180 days
     of exit, with 95% intervals; says it is an adjusted difference, not a causal effect."""
-    names = {"raw": "Raw", "adjusted": "Standardised to the same mix",
-             "ipw": "Propensity weighted", "regression": "Regression adjusted",
-             "doubly_robust": "Doubly robust"}
     # An estimate the data cannot support (a model that does not converge) is named, not drawn.
     failed = adjusted["reason"].notna() if "reason" in adjusted else pd.Series(False, adjusted.index)
-    failed_text = "".join(f"{names.get(r['estimate'], r['estimate'])}: not estimated "
+    failed_text = "".join(f"{ESTIMATE_LABELS.get(r['estimate'], r['estimate'])}: not estimated "
                           f"({r['reason']}).<br>" for r in adjusted[failed].to_dict("records"))
     adjusted = adjusted[~failed]
-    labels = [f"{names.get(r['estimate'], r['estimate'])}<br>{_rates_text(r)}"
+    labels = [f"{ESTIMATE_LABELS.get(r['estimate'], r['estimate'])}<br>{_rates_text(r)}"
               for r in adjusted.to_dict("records")]
     hover = [_difference_hover(r) if not r["difference_suppressed"] else ""
              for r in adjusted.to_dict("records")]
@@ -469,7 +418,7 @@ def employer_mix_chart(mix: pd.DataFrame, min_cell: int) -> go.Figure:
                 text=[f"{s:.0%}" if s >= 0.04 else "" for s in part["employer_share"]],
                 textposition="inside",
                 insidetextanchor="middle",
-                textfont={"color": "white" if employer in _DARK_EMPLOYER_COLORS else "#222222"},
+                textfont={"color": "white" if employer in DARK_EMPLOYER_COLORS else "#222222"},
                 customdata=part[["placement_count", "employer_share_n", "employer_share_low",
                                  "employer_share_high"]].to_numpy(),
                 hovertemplate=(EMPLOYER_LABELS[employer] + ": %{x:.1%} (95% CI %{customdata[2]:.1%}"
@@ -553,23 +502,6 @@ def balance_chart(balance: pd.DataFrame, min_cell: int) -> go.Figure:
 
 INCOMPLETE_SHADE = "rgba(127,127,127,0.12)"
 HOLLOW_NOTE_COLOR = "#555555"
-LEVEL_LABELS = {
-    "gender": {"F": "Women", "M": "Men"},
-    "education": {
-        "primary": "Primary",
-        "junior_secondary": "Junior secondary",
-        "senior_secondary": "Senior secondary",
-        "vocational": "Vocational",
-        "tertiary": "Tertiary",
-    },
-}
-
-
-def level_label(characteristic: str, level: str) -> str:
-    """How a level of a personal characteristic reads on screen ("F" -> "Women")."""
-    if level == "unknown":
-        return "Not recorded"
-    return LEVEL_LABELS.get(characteristic, {}).get(level, str(level))
 
 
 def _tick_label(characteristic: str, level: str) -> str:
@@ -792,14 +724,6 @@ def outcomes_by_characteristic_chart(df: pd.DataFrame, measure: str, min_cell: i
 
 # --------------------------------------------------------------------------- Districts and sectors
 
-# What the district map and its ranked fallback can be coloured by: metric -> (label, unit).
-DISTRICT_METRICS = {
-    "gap": ("Skills minus mindset, placed within 180 days of exit", "pp"),
-    "placement_rate_180d": ("Placed within 180 days of exit", "percent"),
-    "median_days_to_placement": ("Median days from enrollment to first job", "days"),
-    "median_monthly_wage": ("Median monthly wage at the first job", "yuan"),
-    "enrolled_count": ("Enrolled", "people"),
-}
 SUPPRESSED_COLOR = "#BDBDBD"
 NO_VALUE_COLOR = "#DCDCDC"
 NO_DATA_COLOR = "#F2F2F2"
@@ -809,11 +733,6 @@ SELECTED_LINE_COLOR = "#111111"
 # Diverging through white at 0, in the programme colours: orange where mindset placed more,
 # blue where skills did.
 GAP_COLORSCALE = [[0.0, PROGRAM_COLORS["mindset"]], [0.5, "#FFFFFF"], [1.0, PROGRAM_COLORS["skills"]]]
-FLOW_COLUMN_TITLES = ("Lost a job in", "First new job in", "Employer of the new job")
-
-
-def district_metric_label(metric: str) -> str:
-    return DISTRICT_METRICS[metric][0]
 
 
 def _value_text(value, unit: str) -> str:

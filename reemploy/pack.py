@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import plotly.graph_objects as go
 
-from reemploy import charts, definitions, export, readouts, tables
+from reemploy import charts, definitions, export, labels, readouts, tables
 from reemploy import formatting as fmt
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.filters import Filters
@@ -273,7 +273,7 @@ def headline_table(pack: Pack) -> pd.DataFrame:
             before = previous.get(program, {"enrolled_count": 0})
             rows.append({
                 "measure": meaning.label,
-                "programme": charts.program_label(program),
+                "programme": labels.program_label(program),
                 "this period": _value_text(row, column, meaning.unit, pack.min_cell),
                 "n": "" if meaning.unit == "count" else fmt.number(row.get(f"{column}_n")),
                 "previous period": _value_text(before, column, meaning.unit, pack.min_cell),
@@ -285,7 +285,7 @@ def headline_table(pack: Pack) -> pd.DataFrame:
 
 def sample_sizes(section: Section) -> str:
     """Enrollments per programme under the filters the section's chart is drawn with."""
-    parts = [f"{charts.program_label(r['program_type'])} {int(r['enrolled_count']):,}"
+    parts = [f"{labels.program_label(r['program_type'])} {int(r['enrolled_count']):,}"
              for r in section.enrolled.to_dict("records")]
     return "Enrollments under these filters: " + (" · ".join(parts) if parts else "none") + "."
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from reemploy import formatting as fmt
 from reemploy import stats
-from reemploy.charts import COVARIATE_LABELS, level_label, program_label
+from reemploy.labels import COVARIATE_LABELS, level_label, program_label
 from reemploy.definitions import definition, metric_label
 from reemploy.figures.common import COMPARED_PROGRAMS
 from reemploy.figures.headline import first_open_month

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reemploy import formatting as fmt
-from reemploy.charts import program_label
+from reemploy.labels import program_label
 
 # (value column, measure that carries _n / _suppressed / _low / _high, label, kind)
 PROFILE_ROWS = (

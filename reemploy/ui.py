@@ -22,7 +22,7 @@ from reemploy import definitions, disclosure, export, pack
 from reemploy import formatting as fmt
 from reemploy import access
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
-from reemploy.charts import level_label, program_color, program_label
+from reemploy.labels import level_label, program_color, program_label
 from reemploy.db import connect
 from reemploy.figures import catalogue, headline
 from reemploy.extracts import (
@@ -650,7 +650,7 @@ def _kpi_value(row, column: str, kind: str, cell: int) -> tuple[str, str]:
     return text, " · ".join(p for p in (detail, f"n = {int(n):,}") if p) + flag
 
 
-# Streamlit's named colours closest to charts.PROGRAM_COLORS, for text labels.
+# Streamlit's named colours closest to labels.PROGRAM_COLORS, for text labels.
 PROGRAM_TEXT_COLORS = {"skills": "blue", "mindset": "orange", "combined": "green", "none": "gray"}
 
 

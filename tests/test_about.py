@@ -7,7 +7,7 @@ import pytest
 from reemploy import definitions, figures, ui
 from reemploy.extracts import MIN_CELL_ENV_VAR
 from reemploy import summary as summary_document
-from reemploy.charts import PROGRAM_COLORS
+from reemploy.labels import PROGRAM_COLORS
 from reemploy.db import query_names
 
 from conftest import run_app

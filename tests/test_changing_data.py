@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import D, TINY_ENROLLMENTS, TINY_PLACEMENTS, write_extract
 from reemploy import importer
 from reemploy import summary as summary_document
-from reemploy.charts import program_label
+from reemploy.labels import program_label
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters

@@ -12,7 +12,7 @@ from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from streamlit.testing.v1 import AppTest
 
-from reemploy import charts, figures, stats, tables
+from reemploy import charts, figures, labels, stats, tables
 from reemploy import summary as summary_document
 from reemploy.contract import EMPLOYER_TYPES
 from reemploy.db import connect
@@ -277,7 +277,7 @@ def test_curve_chart_colours_each_programme_and_stops_at_the_suppressed_tail(tin
     drawn = {t.legendgroup: t for t in lines(fig)}
     assert set(drawn) == {"skills", "mindset"}  # no training (1 person) is not drawn
     for program, trace in drawn.items():
-        assert trace.line.color == charts.PROGRAM_COLORS[program]
+        assert trace.line.color == labels.PROGRAM_COLORS[program]
     # skills drawn from day 0 to day 120, the last day with 3 at risk.
     assert list(drawn["skills"].x) == [0, 61, 91, 120]
     subtitle = fig.layout.title.subtitle.text
@@ -312,7 +312,7 @@ def test_horizon_chart_draws_only_unsuppressed_cells_in_programme_colours(tiny):
     fig = charts.placement_horizon_chart(rates, 2)
     by_name = {t.name: t for t in fig.data}
     assert "No training" not in by_name  # one person followed
-    assert by_name["Skills training"].marker.color == charts.PROGRAM_COLORS["skills"]
+    assert by_name["Skills training"].marker.color == labels.PROGRAM_COLORS["skills"]
     assert list(by_name["Mindset training"].x) == ["90 days", "180 days"]  # 365: nobody yet
     assert "not drawn" in fig.layout.title.subtitle.text
 
@@ -342,7 +342,7 @@ def test_wage_chart_draws_boxes_from_quantiles_for_unsuppressed_programmes(tiny)
     skills = boxes["Skills training"]
     assert (skills.lowerfence[0], skills.q1[0], skills.median[0], skills.q3[0], skills.upperfence[0]) \
         == pytest.approx((610, 625, 650, 675, 690))
-    assert skills.line.color == charts.PROGRAM_COLORS["skills"]
+    assert skills.line.color == labels.PROGRAM_COLORS["skills"]
     assert "Not drawn: No training" in fig.layout.title.subtitle.text
 
 
@@ -351,7 +351,7 @@ def test_employer_mix_chart_stacks_to_100_percent_and_leaves_out_suppressed_prog
     mix = figures.compare.employer_mix_by_program(con, extract, Filters(), min_cell=1)
     mix = stats.suppress_cells(mix, "employer_share", (mix["program_type"] == "none").to_numpy())
     fig = charts.employer_mix_chart(mix, 2)
-    assert [t.name for t in fig.data] == [charts.EMPLOYER_LABELS[e] for e in charts.EMPLOYER_ORDER]
+    assert [t.name for t in fig.data] == [labels.EMPLOYER_LABELS[e] for e in labels.EMPLOYER_ORDER]
     assert all(not any("No training" in y for y in t.y) for t in fig.data)
     totals = np.nansum([list(t.x) for t in fig.data], axis=0)
     assert totals == pytest.approx([1.0, 1.0])
@@ -363,8 +363,8 @@ def test_balance_chart_colours_levels_by_the_programme_where_they_are_more_commo
     balance = figures.compare.covariate_balance(con, extract, Filters(), min_cell=10)
     fig = charts.balance_chart(balance, 10)
     points = dict(zip(fig.data[0].y, fig.data[0].marker.color))
-    assert points["Education: tertiary"] == charts.PROGRAM_COLORS["skills"]
-    assert points["Education: primary"] == charts.PROGRAM_COLORS["mindset"]
+    assert points["Education: tertiary"] == labels.PROGRAM_COLORS["skills"]
+    assert points["Education: primary"] == labels.PROGRAM_COLORS["mindset"]
 
 
 def test_profile_table_writes_suppressed_and_not_applicable_cells_in_words(tiny):
@@ -469,7 +469,7 @@ def test_compare_page_180_day_rate_agrees_with_summary(tiny_extract, monkeypatch
     doc = summary_document.summary(connect(extract), extract, Filters(), min_cell=1)
     horizon = figures_of(at)["Placed within 90, 180 and 365 days of leaving"]
     for trace in horizon["data"]:
-        program = {charts.program_label(p): p for p in doc["programs"]}[trace["name"]]
+        program = {labels.program_label(p): p for p in doc["programs"]}[trace["name"]]
         shown = dict(zip(trace["x"], trace["y"]))["180 days"]
         assert shown == pytest.approx(doc["programs"][program]["placement_rate_180d"])
     table = at.table[0].value

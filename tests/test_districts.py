@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from reemploy import charts, figures, stats
+from reemploy import charts, figures, labels, stats
 from reemploy.filters import Filters
 
 from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS
@@ -151,7 +151,7 @@ def test_the_gap_map_diverges_at_zero_in_the_programme_colours(tiny):
     assert dict(zip(coloured.locations, coloured.z)) == {"北山": -50.0, "Hexi": 0.0}
     assert coloured.zmid == 0 and coloured.zmin == -coloured.zmax
     scale = [c for _, c in coloured.colorscale]
-    assert scale[0] == charts.PROGRAM_COLORS["mindset"] and scale[-1] == charts.PROGRAM_COLORS["skills"]
+    assert scale[0] == labels.PROGRAM_COLORS["mindset"] and scale[-1] == labels.PROGRAM_COLORS["skills"]
 
 
 def test_suppressed_districts_are_grey_and_listed_and_empty_ones_said_so(gap):
@@ -179,7 +179,7 @@ def test_the_map_can_show_one_programme_metric(tiny):
     fig = charts.district_map_chart(outcomes, SHAPES, "median_monthly_wage", "mindset", min_cell=1)
     coloured = choropleths(fig)[0]
     assert dict(zip(coloured.locations, coloured.z)) == {"北山": 500.0, "Hexi": 550.0}
-    assert coloured.colorscale[-1][1] == charts.PROGRAM_COLORS["mindset"]
+    assert coloured.colorscale[-1][1] == labels.PROGRAM_COLORS["mindset"]
     assert "Mindset training" in fig.layout.title.text
 
 

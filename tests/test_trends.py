@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from reemploy import charts, figures, readouts, stats
+from reemploy import charts, figures, labels, readouts, stats
 from reemploy.db import connect
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
@@ -178,7 +178,7 @@ def test_cohort_outcome_chart_draws_incomplete_cohorts_hollow_in_a_shaded_band(q
     df = figures.trends.placement_rate_by_cohort(con, extract, Filters(), min_cell=1)
     fig = charts.cohort_outcome_chart(df, 1)
     skills = drawn(fig)
-    blue = charts.PROGRAM_COLORS["skills"]
+    blue = labels.PROGRAM_COLORS["skills"]
     assert skills.name == "Skills training" and skills.line.color == blue
     legend = [t for t in fig.data if t.showlegend is not False]
     assert legend[0].name == "Skills training" and legend[0].marker.color == blue  # filled
@@ -219,7 +219,7 @@ def test_cohort_enrollment_chart_draws_the_running_quarter_hollow(tmp_path):
     df = figures.trends.placement_rate_by_cohort(connect(extract), extract, Filters())
     fig = charts.cohort_enrollment_chart(df)
     assert list(drawn(fig).y) == [2, 3]
-    assert list(drawn(fig).marker.color) == [charts.PROGRAM_COLORS["skills"], "white"]
+    assert list(drawn(fig).marker.color) == [labels.PROGRAM_COLORS["skills"], "white"]
     assert "still running" in fig.layout.title.subtitle.text
 
 

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from reemploy import charts, figures, readouts, stats
+from reemploy import charts, figures, labels, readouts, stats
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
@@ -179,11 +179,11 @@ def test_outcomes_by_characteristic_chart_has_one_panel_per_characteristic(tiny)
     # each programme once in the legend, filled in its colour; one trace per programme and panel.
     legend = [t for t in fig.data if t.showlegend is not False and t.legendgroup]
     assert [t.name for t in legend] == ["Skills training", "Mindset training", "No training"]
-    assert [t.marker.color for t in legend] == [charts.PROGRAM_COLORS[p] for p in ("skills", "mindset", "none")]
+    assert [t.marker.color for t in legend] == [labels.PROGRAM_COLORS[p] for p in ("skills", "mindset", "none")]
     programs = [t for t in fig.data if t.showlegend is False]
     assert len(programs) == 3 + 3 + 3  # skills, mindset and none each have all three panels
     for trace in programs:
-        assert trace.marker.line.color == charts.PROGRAM_COLORS[trace.legendgroup]
+        assert trace.marker.line.color == labels.PROGRAM_COLORS[trace.legendgroup]
     skills_age = programs[0]
     assert list(skills_age.x) == ["16-29", "40-49", "Not<br>recorded"]
     assert skills_age.y[1] == pytest.approx(1 / 3)
