@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reemploy import charts, definitions, export, labels, readouts, tables
+from reemploy.charts.style import use_house_template
 from reemploy import formatting as fmt
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.filters import Filters
@@ -498,6 +499,7 @@ def pack_html(pack: Pack, printable: bool = False) -> str:
     (its cover link is clickable; the interactive file prints the link as text, so it holds no
     reference to another host).
     """
+    use_house_template()
     script = "" if printable else _plotly_script()
     sections = [_cover(pack, printable), _headline_section(pack)]
     sections += [_chart_section(pack, s, printable) for s in pack.sections]

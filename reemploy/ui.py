@@ -24,6 +24,7 @@ from reemploy import access
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.labels import level_label, program_color, program_label
 from reemploy.db import connect
+from reemploy.charts.style import use_house_template
 from reemploy.figures import catalogue, headline
 from reemploy.extracts import (
     DEFAULT_DATA_DIR,
@@ -466,6 +467,7 @@ def open_page(file: str, question: str, chart_filters: dict[str, str] | None = N
     label, icon = next((label, icon) for page, label, icon in PAGES if page == file)
     title = PAGE_TITLES.get(file, label)
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
+    use_house_template()
     session = sidebar(file, chart_filters)
     page_header(title, question, session)
     return session

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reemploy import charts, figures, labels, stats
+from reemploy.charts.districts import SUPPRESSED_COLOR
 from reemploy.filters import Filters
 
 from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS
@@ -160,7 +161,7 @@ def test_suppressed_districts_are_grey_and_listed_and_empty_ones_said_so(gap):
     # rate would give 北山's away), so no district is coloured.
     suppressed, empty = choropleths(fig)
     assert sorted(suppressed.locations) == ["Hexi", "北山"]
-    assert suppressed.colorscale[0][1] == charts.SUPPRESSED_COLOR
+    assert suppressed.colorscale[0][1] == SUPPRESSED_COLOR
     assert list(empty.locations) == ["Xishan"] and "No enrollments" in empty.name
     subtitle = fig.layout.title.subtitle.text
     assert "such a district away): Hexi, 北山" in subtitle and "Xishan" in subtitle

@@ -406,3 +406,17 @@ def test_the_export_command_refuses_a_district_the_extract_does_not_hold(sample,
                      "--district", "Nowhere"]) == 2
     assert "--district 'Nowhere' is not in the extract" in capsys.readouterr().err
     assert not (tmp_path / "p.html").exists()
+
+
+def test_importing_the_chart_builders_leaves_plotlys_default_template_alone():
+    # The house template is set by what draws or serialises figures, never on import.
+    import subprocess
+    import sys
+
+    code = ("import plotly.io as pio; import reemploy.charts, reemploy.pack, reemploy.export; "
+            "print(pio.templates.default)")
+    from reemploy.extracts import REPO_ROOT
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=REPO_ROOT)
+    assert result.stdout.strip() == "plotly"

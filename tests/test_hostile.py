@@ -10,7 +10,6 @@ extract's catalogue.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import pickle
 import random
@@ -425,9 +424,8 @@ class Memo:
 @pytest.fixture
 def memo(monkeypatch) -> Memo:
     remembered = Memo()
-    for name, function in inspect.getmembers(charts, inspect.isfunction):
-        if name.endswith("_chart") and function.__module__ == charts.__name__:
-            monkeypatch.setattr(charts, name, remembered.wrap(function))
+    for name in charts.__all__:
+        monkeypatch.setattr(charts, name, remembered.wrap(getattr(charts, name)))
     monkeypatch.setattr(export, "table_for_export", remembered.wrap(export.table_for_export))
     monkeypatch.setattr(pack, "KEY_CHARTS", [replace(entry, chart=remembered.wrap(entry.chart))
                                             for entry in pack.KEY_CHARTS])

@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reemploy import charts, figures, flows, labels
+from reemploy.charts.style import hex_to_rgba
 from reemploy.filters import Filters
 from reemploy.flows import FLOW_COLUMNS, SMALL_FLOWS, fold_small_flows
 
@@ -146,7 +147,7 @@ def test_the_sankey_labels_employer_types_and_colours_links_by_programme(tiny):
     fig = charts.sector_flow_chart(flows, "mindset", min_cell=1)
     sankey = fig.data[0]
     assert set(sankey.node.label) == {"textiles", "services", "Private", "Self-employed"}
-    assert sankey.link.color[0] == charts.hex_to_rgba(labels.PROGRAM_COLORS["mindset"], 0.35)
+    assert sankey.link.color[0] == hex_to_rgba(labels.PROGRAM_COLORS["mindset"], 0.35)
     assert "Mindset training" in fig.layout.title.text
 
 
