@@ -493,12 +493,13 @@ def test_a_failure_midway_leaves_the_previous_extract_byte_for_byte(inputs, prev
     def fail(*args, **kwargs):
         raise failure
 
+    # Patched where the import looks each one up.
     if stage in ("write_accepted", "check_sets"):
-        monkeypatch.setattr(importer._Validator, stage, fail)
+        monkeypatch.setattr(importer.validation._Validator, stage, fail)
     elif stage == "publish_swap":
-        monkeypatch.setattr(importer, "_swap", fail)
+        monkeypatch.setattr(importer.publishing, "_swap", fail)
     else:
-        monkeypatch.setattr(importer, stage, fail)
+        monkeypatch.setattr(importer.run, stage, fail)
     enrollments = write_csv(inputs / "e.csv", changed(ENROLLMENTS, 0, district="Changed"))
     code = run_import(enrollments, inputs / "ok_p.csv", out)
     assert code == (2 if isinstance(failure, RuntimeError) else 130)
@@ -841,7 +842,7 @@ def test_leftovers_of_killed_imports_and_builds_are_removed_when_no_import_runs(
     alive = derived / f".enrollment_outcomes-x.parquet.{os.getpid()}.1.tmp"
     dead.write_text("half")
     alive.write_text("being written")
-    with importer._Lock(out):  # an import is running: nothing is touched
+    with importer.publishing._Lock(out):  # an import is running: nothing is touched
         assert importer.clean_leftovers_if_idle(out) is False
     assert partial.is_dir() and dead.is_file()
     assert importer.clean_leftovers_if_idle(out) is True
