@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from reemploy.charts.style import use_house_template
 from reemploy.disclosure import REASON_DIFFERENCING as DIFFERENCING
 from reemploy.filters import Filters
 from reemploy.figures.common import UNRELIABLE_BELOW
@@ -375,7 +374,6 @@ def render_image(fig: go.Figure, fmt: str, scale: float | None = None) -> bytes:
 
     PNGs are drawn at twice the size by default, sharp enough for slides.
     """
-    use_house_template()
     if fmt not in IMAGE_FORMATS:
         raise ValueError(f"unknown image format {fmt!r}; use one of {sorted(IMAGE_FORMATS)}")
     opts = {"format": fmt, "scale": scale or (2 if fmt == "png" else 1)}

@@ -204,6 +204,8 @@ def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
     filters, min_cell, **options) (the app passes Session.load, the CLI the same over its
     connection); both answer from the result cache, so a question the pack asks twice is
     computed once."""
+    # Plotly attaches its default template when a figure is made, so it is set before drawing.
+    use_house_template()
     period, previous_period, note = comparison_periods(
         filters, as_of, headline.first_open_month(load(headline.headline_by_program, filters)))
     sections = []
@@ -499,7 +501,6 @@ def pack_html(pack: Pack, printable: bool = False) -> str:
     (its cover link is clickable; the interactive file prints the link as text, so it holds no
     reference to another host).
     """
-    use_house_template()
     script = "" if printable else _plotly_script()
     sections = [_cover(pack, printable), _headline_section(pack)]
     sections += [_chart_section(pack, s, printable) for s in pack.sections]

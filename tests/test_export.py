@@ -269,6 +269,20 @@ def test_the_view_link_carries_the_filters_as_the_sidebar_writes_them(monkeypatc
     assert pack.view_url(Filters()) == "https://dash.example/reemploy/"
 
 
+def test_a_pack_built_outside_any_page_draws_its_charts_on_the_house_template(sample, monkeypatch):
+    # The CLI builds the pack with no page run before it; Plotly's own default has a grey plot.
+    import plotly.io as pio
+
+    from reemploy.charts.style import HOUSE_TEMPLATE
+
+    monkeypatch.setattr(pio.templates, "default", "plotly")
+    extract, _ = sample
+    document = pack.build_pack(loader(sample, 10), extract.as_of, Filters(), 10)
+    house = pio.templates[HOUSE_TEMPLATE].layout.plot_bgcolor
+    assert {section.figure.layout.template.layout.plot_bgcolor
+            for section in document.sections} == {house}
+
+
 def test_the_headline_table_gives_each_programme_its_value_n_and_change(meeting):
     table = pack.headline_table(meeting)
     placed = table[(table["measure"] == "Placed within 180 days of exit")
