@@ -5,12 +5,19 @@ function, the extract's location and version and the other arguments (defaults f
 `f(con, e, filters)` and `f(con, e, filters, 10)` are one entry). A new extract version (an
 import, a regenerated sample) is a new key, so nothing outlives the data it was computed from.
 Every caller gets its own copy, so no caller can change what another one reads. One process
-holds one cache, shared by every Streamlit session, the CLI and the benchmark; `clear()` empties
-it.
+holds one cache in memory, shared by every Streamlit session, the CLI and the benchmark;
+`clear()` empties it.
 
-`@answer(persist=True)` also writes the result (a DataFrame) as Parquet beside the extract
-version's derived table, so a restart or another process reads it instead of scanning the
-extract again (the filter catalogue: its distinct count of people reads every enrollment).
+Beside it, each extract version has a store on disk (`answers/` in its derived folder), shared
+by every process that opens the version and kept across restarts. `python -m reemploy warm`
+fills it with the views a review meeting opens first (reemploy.tools.warm, started in the
+background by `generate` and `import`); a process reads it on a miss, and `preload` reads all of
+it into memory at once. `@answer(persist=True)` writes its results there whenever it computes
+them (the filter catalogue: its distinct count of people reads every enrollment).
+
+The store holds DataFrames as Parquet and other answers as JSON, never pickles, and an answer
+is stored only when reading it back gives exactly what was computed; anything else stays in
+memory only.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import copy
 import functools
 import hashlib
 import inspect
+import json
+import math
 import os
 import threading
 from collections import OrderedDict
@@ -29,20 +38,43 @@ import pandas as pd
 
 from reemploy.extracts import REPO_ROOT
 
-MAX_ENTRIES = 512
+# The warmed views of a large extract are a few thousand small answers.
+MAX_ENTRIES = 8192
 ANSWERS_FOLDER = "answers"
 
 _ENTRIES: OrderedDict = OrderedDict()
 _LOCK = threading.Lock()
+# "read": a miss looks in the store first (the default); "write": also store what is computed
+# (the warming process); "off": neither (the benchmark's cold replay).
+_STORE_MODE = {"mode": "read"}
+STORE_MODES = ("read", "write", "off")
+# Where answers came from since the last reset_counts(): memory, the store, or computed.
+COUNTS = {"memory": 0, "store": 0, "computed": 0}
 
 F = TypeVar("F", bound=Callable)
 
 
 def clear() -> None:
-    """Forget every result held in memory (the benchmark measures interactions cold). Files
-    written with persist=True stay: they belong to their extract version."""
+    """Forget every result held in memory (the benchmark measures interactions cold). The store
+    on disk stays: it belongs to its extract version."""
     with _LOCK:
         _ENTRIES.clear()
+
+
+def reset_counts() -> dict:
+    """The counts so far, then zero them."""
+    with _LOCK:
+        counts = dict(COUNTS)
+        COUNTS.update(dict.fromkeys(COUNTS, 0))
+    return counts
+
+
+def set_store_mode(mode: str) -> str:
+    """Set how misses use the store on disk (see STORE_MODES); returns the previous mode."""
+    if mode not in STORE_MODES:
+        raise ValueError(f"unknown store mode {mode!r}; use one of {STORE_MODES}")
+    previous, _STORE_MODE["mode"] = _STORE_MODE["mode"], mode
+    return previous
 
 
 def _private_copy(value):
@@ -53,10 +85,10 @@ def _private_copy(value):
 
 @functools.cache
 def definition_digest() -> str:
-    """A digest of the SQL and the code that compute the figures: a persisted answer written by
+    """A digest of the SQL and the code that compute the figures: a stored answer written by
     other definitions is never read as this one's."""
     sources = sorted((REPO_ROOT / "queries").rglob("*.sql")) + sorted(
-        (REPO_ROOT / "reemploy" / "figures").glob("*.py"))
+        (REPO_ROOT / "reemploy" / "figures").glob("*.py")) + [REPO_ROOT / "reemploy" / "disclosure.py"]
     digest = hashlib.sha256()
     for path in sources:
         digest.update(path.name.encode("utf-8"))
@@ -64,28 +96,151 @@ def definition_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-def _persisted_path(extract, name: str, key: tuple) -> Path:
+@functools.lru_cache(maxsize=64)
+def store_dir(location: str, version: str, extract_path: str) -> Path:
     from reemploy.db import derived_dir
+    from types import SimpleNamespace
 
-    text = repr((name, key, definition_digest())).encode("utf-8")
-    return derived_dir(extract) / ANSWERS_FOLDER / f"{name}-{hashlib.sha256(text).hexdigest()[:16]}.parquet"
+    return derived_dir(SimpleNamespace(path=Path(extract_path), version=version)) / ANSWERS_FOLDER
 
 
-def _read_persisted(path: Path) -> pd.DataFrame | None:
+def _store(extract) -> Path:
+    return store_dir(extract.location, extract.version, str(extract.path))
+
+
+def _digest(function: Callable, arguments: tuple) -> str:
+    text = repr((function.__module__, function.__qualname__, arguments, definition_digest()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _file_stem(name: str, digest: str) -> str:
+    return f"{name}-{digest}"
+
+
+_MISSING = object()
+
+
+def _read_stored(folder: Path, stem: str):
+    """The stored answer, or _MISSING when there is none or it cannot be read."""
     try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError):
-        return None
+        frame = folder / f"{stem}.parquet"
+        if frame.is_file():
+            return pd.read_parquet(frame)
+        other = folder / f"{stem}.json"
+        if other.is_file():
+            return _decode(json.loads(other.read_text(encoding="utf-8"))["value"], folder)
+    except (OSError, ValueError, KeyError, TypeError):
+        return _MISSING
+    return _MISSING
 
 
-def _write_persisted(path: Path, value: pd.DataFrame) -> None:
+_FRAME = "__frame__"
+
+
+def _encode(value, folder: Path, stem: str, frames: list[Path]):
+    """JSON for an answer that is not one DataFrame: the DataFrames inside it (a model's
+    balance table) go to Parquet files of their own, named in the JSON."""
+    if isinstance(value, pd.DataFrame):
+        path = folder / f"{stem}.{len(frames)}.frame"
+        value.to_parquet(path)
+        frames.append(path)
+        return {_FRAME: path.name}
+    if isinstance(value, dict):
+        if _FRAME in value or not all(isinstance(k, str) for k in value):
+            raise TypeError("not a dict JSON can hold")
+        return {k: _encode(v, folder, stem, frames) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v, folder, stem, frames) for v in value]
+    return value
+
+
+def _decode(value, folder: Path):
+    if isinstance(value, dict):
+        if set(value) == {_FRAME}:
+            return pd.read_parquet(folder / value[_FRAME])
+        return {k: _decode(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, folder) for v in value]
+    return value
+
+
+def _equal(a, b) -> bool:
+    # NaN reads back as NaN, which == would call different; a tuple reads back as a list, which
+    # is a different value and so is not stored.
+    if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
+        try:
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
+        except AssertionError:
+            return False
+        return a.attrs == b.attrs
+    if isinstance(a, float) and isinstance(b, float):  # numpy's float64 is a float, read back as one
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _write_stored(folder: Path, stem: str, value) -> bool:
+    """Store the answer if it reads back exactly; True when it was stored."""
+    is_frame = isinstance(value, pd.DataFrame)
+    path = folder / f"{stem}.{'parquet' if is_frame else 'json'}"
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    frames: list[Path] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        value.to_parquet(partial, index=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        if is_frame:
+            value.to_parquet(partial)
+            stored = pd.read_parquet(partial)
+        else:
+            # The JSON, written last, is what makes the frames it names part of the store.
+            encoded = json.dumps({"value": _encode(value, folder, stem, frames)})
+            partial.write_text(encoded, encoding="utf-8")
+            stored = _decode(json.loads(partial.read_text(encoding="utf-8"))["value"], folder)
+        if not _equal(stored, value):
+            raise ValueError("does not read back as computed")
         os.replace(partial, path)
+        return True
+    except (OSError, TypeError, ValueError):
+        # A read-only place, or a value the store cannot hold: the answer stays in memory only.
+        for leftover in (partial, *frames):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
+        return False
+
+
+def preload(extract) -> int:
+    """Read the whole store of this extract version into memory (what is not there yet);
+    returns how many answers were read. The server calls it once per version in the
+    background, so the warmed views are answered from memory."""
+    folder = _store(extract)
+    read = 0
+    try:
+        files = sorted(folder.iterdir())
     except OSError:
-        pass  # a read-only place: the answer stays in memory only
+        return 0
+    for path in files:
+        if path.name.startswith(".") or path.suffix not in (".parquet", ".json"):
+            continue
+        digest = path.stem.rsplit("-", 1)[-1]
+        key = (extract.location, extract.version, digest)
+        with _LOCK:
+            if key in _ENTRIES:
+                continue
+        value = _read_stored(folder, path.stem)
+        if value is _MISSING:
+            continue
+        with _LOCK:
+            _ENTRIES.setdefault(key, value)
+            while len(_ENTRIES) > MAX_ENTRIES:
+                _ENTRIES.popitem(last=False)
+        read += 1
+    return read
 
 
 def _hashable(parameter: inspect.Parameter, value):
@@ -116,22 +271,25 @@ def answer(function: F | None = None, *, persist: bool = False) -> F:
             bound = signature.bind(con, extract, *args, **kwargs)
             bound.apply_defaults()
             arguments = {p.name: _hashable(p, bound.arguments[p.name]) for p in parameters}
-            key = (function.__module__, function.__qualname__, extract.location, extract.version,
-                   tuple(arguments.items()))
+            values = tuple(arguments.items())
+            hash(values)  # an unhashable option is refused rather than cached under its repr
+            digest = _digest(function, values)
+            key = (extract.location, extract.version, digest)
             with _LOCK:
                 if key in _ENTRIES:
                     _ENTRIES.move_to_end(key)
+                    COUNTS["memory"] += 1
                     return _private_copy(_ENTRIES[key])
-            value = None
-            if persist:
-                path = _persisted_path(extract, function.__name__, key[4:])
-                value = _read_persisted(path)
-            if value is None:
+            mode = _STORE_MODE["mode"]
+            stem = _file_stem(function.__name__, digest)
+            value = _read_stored(_store(extract), stem) if persist or mode != "off" else _MISSING
+            COUNTS["store" if value is not _MISSING else "computed"] += 1
+            if value is _MISSING:
                 value = function(con, extract, *args, **kwargs)
-                if persist:
-                    _write_persisted(path, value)
-            if isinstance(value, pd.DataFrame):
-                value.attrs["question"] = question_name(function, arguments)
+                if isinstance(value, pd.DataFrame):
+                    value.attrs["question"] = question_name(function, arguments)
+                if persist or mode == "write":
+                    _write_stored(_store(extract), stem, value)
             with _LOCK:
                 _ENTRIES[key] = value
                 while len(_ENTRIES) > MAX_ENTRIES:

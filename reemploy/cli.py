@@ -100,7 +100,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     seconds = (dt.datetime.now() - started).total_seconds()
     print(f"Wrote {args.enrollments:,} enrollments to {out} in {seconds:.1f} s (with the outcome "
           "table the app reads)", file=sys.stderr)
+    _start_warming(out)
     return 0
+
+
+def _start_warming(folder: Path) -> None:
+    from reemploy.tools.warm import start_warming
+
+    process = start_warming(folder)
+    if process is not None:
+        print(f"Answering the views a review meeting opens first in the background (process "
+              f"{process.pid}, log {folder / '.derived' / 'warm.log'}).", file=sys.stderr)
 
 
 def unknown_filter_values(con, extract, filters: Filters) -> list[str]:
@@ -246,7 +256,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
         traceback.print_exc()
         print(f"error: the import failed; the extract in {out} is unchanged.", file=sys.stderr)
         return importer.EXIT_UNUSABLE
+    _start_warming(out)
     return result.exit_code
+
+
+def _cmd_warm(args: argparse.Namespace) -> int:
+    from reemploy.tools.warm import warm
+
+    os.nice(10)  # behind the officials' own page runs
+    report = warm(str(resolve_data_dir(args.data)), pairs=not args.no_pairs, quiet=args.quiet)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 1 if report["errors"] else 0
 
 
 def _cmd_loadtest(args: argparse.Namespace) -> int:
@@ -334,6 +354,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="instead, compare every page signed in with this district scope "
                             "(repeatable) against open access filtered to the same districts")
     bench.set_defaults(handler=_cmd_bench)
+
+    warm = commands.add_parser(
+        "warm", help="answer the views a review meeting opens first into the extract's store",
+        description="Runs every page under each view (unfiltered, each district, each prior "
+                    "sector, each programme, the quick periods, each district with each prior "
+                    "sector) and keeps the answers beside the extract version, for every server "
+                    "process. generate and import start it in the background.")
+    warm.add_argument("--data", help="extract folder (default: $REEMPLOY_DATA or data/extracts)")
+    warm.add_argument("--no-pairs", action="store_true",
+                      help="leave out the district x prior sector views")
+    warm.add_argument("--quiet", action="store_true", help="no line per view")
+    warm.set_defaults(handler=_cmd_warm)
 
     load = commands.add_parser("loadtest", help="concurrent sessions against a local server")
     load.add_argument("--data", help="extract folder for the server it starts")

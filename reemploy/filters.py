@@ -237,6 +237,61 @@ def parse_query_params(
     return ParsedFilters(filters, notices)
 
 
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first day of every month from first's month to last's, in order."""
+    months, month = [], month_start(first)
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + dt.timedelta(days=1)
+    return months
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after day's month (before it when negative)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class QuickPeriod:
+    label: str
+    date_from: dt.date
+    date_to: dt.date
+
+
+def quick_periods(first: dt.date, as_of: dt.date) -> list[QuickPeriod]:
+    """The periods a review meeting asks for, in whole months the extract has observed to their
+    end (as_of is the last day observed): the last full quarter, the last 12 full months, and
+    each calendar year, the current one to date. Periods before the first enrollment are left
+    out."""
+    last_full = as_of if month_end(as_of) == as_of else month_start(as_of) - dt.timedelta(days=1)
+    periods = []
+    quarter_end = month_end(_months_later(last_full, -(last_full.month % 3)))
+    quarter_start = month_start(_months_later(quarter_end, -2))
+    if quarter_end >= first:
+        quarter = (quarter_end.month - 1) // 3 + 1
+        periods.append(QuickPeriod(f"Last full quarter ({quarter_end.year} Q{quarter})",
+                                   quarter_start, quarter_end))
+    year_start = month_start(_months_later(last_full, -11))
+    if last_full >= first:
+        periods.append(QuickPeriod(
+            f"Last 12 full months ({year_start:%Y-%m} to {last_full:%Y-%m})", year_start, last_full))
+    for year in range(as_of.year, first.year - 1, -1):
+        end = min(dt.date(year, 12, 31), as_of)
+        label = f"{year}" if end == dt.date(year, 12, 31) else f"{year} to date ({end:%Y-%m-%d})"
+        periods.append(QuickPeriod(label, dt.date(year, 1, 1), end))
+    return periods
+
+
 def filter_options_from(catalogue: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
     """Allowed values per filter: the data's districts and sectors plus the fixed code lists."""
     return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,7 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from reemploy import definitions, disclosure, export, pack
+from reemploy import cache, definitions, disclosure, export, pack
 from reemploy import formatting as fmt
 from reemploy import access
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
@@ -26,6 +27,7 @@ from reemploy.labels import level_label, program_color, program_label
 from reemploy.db import connect
 from reemploy.charts.style import use_house_template
 from reemploy.figures import catalogue, headline
+from reemploy.tools.warm import start_warming
 from reemploy.extracts import (
     DEFAULT_DATA_DIR,
     Extract,
@@ -36,7 +38,8 @@ from reemploy.extracts import (
     effective_min_cell,
     resolve_data_dir,
 )
-from reemploy.filters import DATE_KEYS, URL_KEYS, Filters, filter_options_from, parse_query_params
+from reemploy.filters import (DATE_KEYS, URL_KEYS, Filters, filter_options_from, month_end,
+                              months_between, parse_query_params, quick_periods)
 from reemploy.filters import _shorten as _code_span
 
 SAMPLE_SIZE = 200_000
@@ -89,6 +92,7 @@ def _ensure_sample(path: str) -> None:
     # Published like an import (a versioned folder behind a symlink), so the first import over
     # the sample swaps a symlink that sessions reading the sample survive (issue 13).
     publish_folder(path, lambda folder: generate_extract(folder, SAMPLE_SIZE))
+    start_warming(path)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -101,7 +105,12 @@ def _clean_leftovers(path: str) -> None:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
-    return connect(open_extract(path))
+    extract = open_extract(path)
+    # Once per version and process: what `warm` stored is read into memory behind the first
+    # page run, so the views a meeting opens first are answered without a query.
+    threading.Thread(target=cache.preload, args=(extract,), name="reemploy-preload",
+                     daemon=True).start()
+    return connect(extract)
 
 
 @dataclass(frozen=True)
@@ -235,10 +244,7 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
         for key, label, values in widgets:
             st.multiselect(label, values, key=key, placeholder="All", help=WIDGET_HELP.get(key),
                            format_func=WIDGET_LABELS.get(key, str))
-        st.date_input("Enrolled from", value=None, min_value=low, max_value=extract.as_of,
-                      key="from", format="YYYY-MM-DD")
-        st.date_input("Enrolled to", value=None, min_value=low, max_value=extract.as_of,
-                      key="to", format="YYYY-MM-DD")
+        period_widgets(low, extract.as_of)
         with st.expander("Who: gender, age, education"):
             st.multiselect("Gender", GENDERS, key="gender", placeholder="All",
                            format_func=WIDGET_LABELS["gender"])
@@ -435,6 +441,51 @@ def remember_filters(current_page: str, filters: Filters, raw_query: dict) -> No
     # string it finds too long, so an empty raw_query does not prove the address bar is clean.
     if first_run or raw_query != wanted:
         st.query_params.from_dict(wanted)
+
+
+QUICK_PERIOD_KEY = "period_quick"
+
+
+def _month_label(day: dt.date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def period_widgets(first: dt.date, as_of: dt.date) -> None:
+    """The enrollment period in whole months: From month, To month and the quick choices of a
+    review meeting. The widgets hold dates (the first and the last day of the months), so the
+    filters, the link and the queries are as before; a link's period to the day is kept as it
+    is and offered as one more choice, answered exactly."""
+    months = months_between(first, as_of)
+    starts = list(months)
+    ends = [min(month_end(month), as_of) for month in months]
+    state = st.session_state
+    for key, choices in (("from", starts), ("to", ends)):
+        value = state.get(key)
+        if value is not None and value not in choices:
+            choices.append(value)
+            choices.sort()
+    periods = {period.label: period for period in quick_periods(first, as_of)}
+
+    def apply_quick_period() -> None:
+        period = periods.get(state.get(QUICK_PERIOD_KEY))
+        if period is not None:
+            state["from"], state["to"] = period.date_from, period.date_to
+
+    # The quick choice shows the period set, however it was set (a link, the months below).
+    state[QUICK_PERIOD_KEY] = next(
+        (label for label, period in periods.items()
+         if (period.date_from, period.date_to) == (state.get("from"), state.get("to"))), None)
+    st.selectbox("Period", list(periods), index=None, key=QUICK_PERIOD_KEY,
+                 placeholder="Quick choice: quarter, year…", on_change=apply_quick_period,
+                 help="Sets the From and To months below.")
+    left, right = st.columns(2)
+    with left:
+        st.selectbox("From month", starts, index=None, key="from", placeholder="First",
+                     format_func=lambda day: _month_label(day) if day.day == 1 else day.isoformat())
+    with right:
+        st.selectbox("To month", ends, index=None, key="to", placeholder="Latest",
+                     format_func=lambda day: (_month_label(day) if day in (month_end(day), as_of)
+                                              else day.isoformat()))
 
 
 def filters_from_state(options: dict) -> tuple[Filters, list[str]]:

@@ -27,6 +27,9 @@ D = dt.date.fromisoformat
 
 
 def pytest_configure(config):
+    # No background warming after the tests' own generate and import runs (tests/test_warm.py
+    # warms in-process where it is the subject).
+    os.environ["REEMPLOY_WARM"] = "0"
     config.addinivalue_line(
         "markers", "browser: drives the app in Chromium with Playwright (tests/test_browser.py); "
         "runs by default, deselect with -m 'not browser'")

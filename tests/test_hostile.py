@@ -544,35 +544,59 @@ WIDGET_PAGES = ["dashboard.py", "pages/compare_programs.py", "pages/districts.py
 
 
 @pytest.mark.parametrize("page", WIDGET_PAGES)
-def test_reversed_dates_in_the_widgets_are_ignored_with_a_notice(tiny_extract, monkeypatch, executed, page):
+def test_reversed_months_in_the_widgets_are_ignored_with_a_notice(tiny_extract, monkeypatch, executed, page):
     at = sidebar_app(tiny_extract, monkeypatch, page)
     unfiltered = fingerprint(at)
-    at.sidebar.date_input(key="from").set_value(dt.date(2002, 6, 30))
-    at.sidebar.date_input(key="to").set_value(dt.date(2001, 1, 1)).run()
+    at.sidebar.selectbox(key="from").set_value(dt.date(2002, 6, 1))
+    at.sidebar.selectbox(key="to").set_value(dt.date(2001, 1, 31)).run()
     assert not at.exception, at.exception
     assert any("is after" in notice for notice in filter_notices(at))
     # The period is ignored, so the figures are those without one (the sidebar still shows the
-    # dates the official chose, so they can be corrected).
+    # months the official chose, so they can be corrected).
     assert fingerprint(at)["charts"] == unfiltered["charts"]
     assert fingerprint(at)["metrics"] == unfiltered["metrics"]
     assert not sql_problems(executed, [])
 
 
 @pytest.mark.parametrize("page", WIDGET_PAGES)
-def test_dates_at_the_bounds_of_the_data_are_accepted(tiny_extract, monkeypatch, page):
+def test_the_months_at_the_bounds_of_the_data_are_offered_and_accepted(tiny_extract, monkeypatch, page):
     at = sidebar_app(tiny_extract, monkeypatch, page)
     unfiltered = fingerprint(at)
-    # The first enrollment (2000-06-01) to as_of (2002-12-31): the whole extract.
-    at.sidebar.date_input(key="from").set_value(dt.date(2000, 6, 1))
-    at.sidebar.date_input(key="to").set_value(dt.date(2002, 12, 31)).run()
+    # The first enrollment is on 2000-06-01 and as_of is 2002-12-31: the months offered run
+    # from the one to the other, and together they are the whole extract.
+    starts, ends = at.sidebar.selectbox(key="from").options, at.sidebar.selectbox(key="to").options
+    assert (starts[0], starts[-1], len(starts)) == ("2000-06", "2002-12", 31)
+    assert ends == starts
+    at.sidebar.selectbox(key="from").set_value(dt.date(2000, 6, 1))
+    at.sidebar.selectbox(key="to").set_value(dt.date(2002, 12, 31)).run()
     assert not at.exception, at.exception
     assert not filter_notices(at)
     assert "enrolled 2000-06-01 to 2002-12-31" in " ".join(c.value for c in at.caption)
     if page != "dashboard.py":  # the Overview compares a set period with the one before it
         assert fingerprint(at)["charts"] == unfiltered["charts"]
-    # A one-day period on the last day: valid, and nobody enrolled that day.
-    at.sidebar.date_input(key="from").set_value(dt.date(2002, 12, 31)).run()
+
+
+def test_a_quick_choice_sets_whole_months_and_shows_while_they_are_set(tiny_extract, monkeypatch):
+    at = sidebar_app(tiny_extract, monkeypatch)
+    quick = at.sidebar.selectbox(key="period_quick")
+    assert quick.options == ["Last full quarter (2002 Q4)", "Last 12 full months (2002-01 to 2002-12)",
+                             "2002", "2001", "2000"]
+    quick.set_value("2001").run()
     assert not at.exception, at.exception
+    assert (at.query_params["from"], at.query_params["to"]) == ("2001-01-01", "2001-12-31")
+    reopened = open_page("dashboard.py", {"from": "2002-10-01", "to": "2002-12-31"})
+    assert reopened.sidebar.selectbox(key="period_quick").value == "Last full quarter (2002 Q4)"
+
+
+def test_a_link_with_a_period_to_the_day_is_kept_and_answered_exactly(tiny_extract, monkeypatch):
+    monkeypatch.setenv("REEMPLOY_DATA", str(tiny_extract))
+    monkeypatch.setenv("REEMPLOY_MIN_CELL", "1")
+    # A one-day period on the last day: valid, and nobody enrolled that day.
+    at = open_page("dashboard.py", {"from": "2002-12-31", "to": "2002-12-31"})
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="from").value == dt.date(2002, 12, 31)
+    assert "2002-12-31" in at.sidebar.selectbox(key="from").options
+    assert at.query_params["from"] == "2002-12-31"
     assert any("No records match" in info.value for info in at.info)
 
 
