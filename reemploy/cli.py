@@ -222,10 +222,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     data = Path(args.data) if args.data else REPO_ROOT / "bench" / f"extract-{args.enrollments}"
     report = bench.run_benchmark(args.enrollments, data, args.interactions, args.skip_pandas,
-                                 args.browser, tuple(args.scope or ()))
-    print(bench.format_report(report))
-    if args.out:
+                                 args.browser, tuple(args.scope or ()), pairs=not args.no_pairs)
+    if args.out:  # first: the report of a long run is kept even if printing it fails
         Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(bench.format_report(report))
     return 1 if report.get("errors") or report.get("scope_comparison", {}).get("errors") else 0
 
 
@@ -350,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="leave out the pandas comparison (it needs several GB at 10M)")
     bench.add_argument("--browser", action="store_true",
                        help="also time the first chart and a filter change in Chromium")
+    bench.add_argument("--no-pairs", action="store_true",
+                       help="warm without the district x prior sector views (as warm --no-pairs)")
     bench.add_argument("--scope", action="append", metavar="DISTRICT",
                        help="instead, compare every page signed in with this district scope "
                             "(repeatable) against open access filtered to the same districts")

@@ -103,13 +103,20 @@ def _clean_leftovers(path: str) -> None:
     clean_leftovers_if_idle(path)
 
 
+PRELOAD_AFTER_S = 10
+PRELOAD_PAUSE_S = 0.005
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
     extract = open_extract(path)
-    # Once per version and process: what `warm` stored is read into memory behind the first
-    # page run, so the views a meeting opens first are answered without a query.
-    threading.Thread(target=cache.preload, args=(extract,), name="reemploy-preload",
-                     daemon=True).start()
+    # Once per version and process: what `warm` stored is read into memory, so the views a
+    # meeting opens first are answered without a query. After the first page run rather than
+    # beside it: the reading holds the interpreter for seconds and would delay the first chart
+    # (a page asks the store for its own answers anyway).
+    preload = threading.Timer(PRELOAD_AFTER_S, cache.preload, args=(extract, PRELOAD_PAUSE_S))
+    preload.daemon = True
+    preload.start()
     return connect(extract)
 
 

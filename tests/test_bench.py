@@ -12,16 +12,31 @@ CATALOGUE = {"districts": ("Anqiao", "Baitang", "Chunlin"), "sectors": ("coal mi
 AS_OF = dt.date(2002, 12, 31)
 
 
-def test_interactions_are_the_same_for_the_same_seed_and_mix_broad_narrow_and_empty():
+def test_interactions_are_the_same_for_the_same_seed_mix_broad_and_narrow_in_whole_months():
     first = bench.random_interactions(CATALOGUE, AS_OF, 20)
     assert first == bench.random_interactions(CATALOGUE, AS_OF, 20)
     assert {} in first  # broad: no filter at all
     assert any("district" in p and "sector" in p for p in first)  # narrow
-    assert any(p.get("from") == p.get("to") == [AS_OF.isoformat()] for p in first)  # empty
+    assert any(p.get("from") == ["2002-12-01"] and "age" in p for p in first)  # few or none
     for params in first:
         assert set(params.get("district", [])) <= set(CATALOGUE["districts"])
         if "from" in params:
-            assert params["from"][0] <= params["to"][0] <= AS_OF.isoformat()
+            start, end = (dt.date.fromisoformat(params[key][0]) for key in ("from", "to"))
+            assert start.day == 1 and (end + dt.timedelta(days=1)).day == 1  # whole months
+            assert start <= end <= AS_OF
+
+
+def test_a_meeting_opens_unfiltered_then_a_district_a_sector_both_a_period_a_programme_and_back():
+    clicks = bench.meeting_interactions(CATALOGUE, AS_OF, 14)
+    assert clicks == bench.meeting_interactions(CATALOGUE, AS_OF, 14)
+    for meeting in (clicks[:7], clicks[7:]):
+        assert meeting[0] == meeting[6] == {}
+        assert list(meeting[1]) == ["district"] and list(meeting[2]) == ["sector"]
+        assert meeting[3] == {"district": meeting[1]["district"], "sector": meeting[2]["sector"]}
+        # a period from the sidebar's quick choices: a calendar year, the last 12 months or quarter
+        start, end = (dt.date.fromisoformat(meeting[4][key][0]) for key in ("from", "to"))
+        assert start.day == 1 and (end + dt.timedelta(days=1)).day == 1
+        assert list(meeting[5]) == ["program"]
 
 
 def test_percentiles_of_known_samples():
@@ -44,6 +59,21 @@ def test_the_report_names_every_page_and_the_pandas_comparison():
     text = bench.format_report(report)
     assert "Overview" in text and "pandas p95 20 ms" in text and "DuckDB p95 2 ms" in text
     assert "10.0x faster at p95" in text
+
+
+def test_the_report_puts_the_meeting_beside_the_cold_run_and_names_the_warming():
+    page = {"p50_ms": 1.0, "p95_ms": 2.0, "max_ms": 3.0}
+    report = {"enrollments": 10, "interactions": 1, "peak_rss_mb": 1.0, "errors": [],
+              "pages": {"Overview": page},
+              "warm": {"views": 34, "seconds": 12.5, "answers_stored": 1500, "store_mb": 3.0},
+              "meeting": {"pages": {"Overview": {"p50_ms": 0.4, "p95_ms": 0.9, "max_ms": 1.0}},
+                          "preload_s": 0.7, "answers_from": {"memory": 9, "store": 0, "computed": 1}},
+              "browser_warmed": {"cold_start_to_first_chart_s": 4.0,
+                                 "filter_change_redrawn_s": {"Overview": 0.6}}}
+    text = bench.format_report(report)
+    assert "Overview" in text and "1 /     2   |       0 /     1" in text
+    assert "34 views in 12.5 s, 1,500 answers" in text and "'computed': 1" in text
+    assert "browser (warmed): first chart 4.0 s" in text and "Overview 0.6" in text
 
 
 def test_interaction_links_become_the_filters_the_pages_would_apply():

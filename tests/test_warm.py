@@ -69,9 +69,11 @@ def test_every_stored_answer_reads_back_as_exactly_the_computed_one(writable_tin
     assert len(computed) > 100
     cache.clear()
     read = cache.preload(open_extract(writable_tiny_extract))
-    # Every answer was stored (DataFrames as Parquet, the rest as JSON) and reads back equal.
-    assert read == len(computed)
-    assert set(cache._ENTRIES) == set(computed)
+    # What the pages asked for is stored (DataFrames as Parquet, the rest as JSON; the
+    # questions a figure asks on the way are not), and reads back exactly as computed. That
+    # nothing a page asks is missing is the next test's.
+    assert 50 < read < len(computed)
+    assert set(cache._ENTRIES) <= set(computed)
     for key, value in cache._ENTRIES.items():
         assert same(value, computed[key]), key
 

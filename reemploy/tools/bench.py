@@ -25,13 +25,24 @@ import numpy as np
 from reemploy import cache
 from reemploy.contract import AGE_BANDS, PROGRAM_TYPES
 from reemploy.extracts import REPO_ROOT, is_empty, open_extract
-from reemploy.filters import Filters, filter_options_from, parse_query_params
+from reemploy.filters import (Filters, filter_options_from, month_end, month_start, months_between,
+                              parse_query_params, quick_periods)
 
 PERIOD_START = dt.date(1998, 1, 1)
 
 
+def _month_period(rng: random.Random, as_of: dt.date) -> tuple[str, str]:
+    """A period of whole months (3, 6, 12 or 24) that ends by as_of, as the sidebar sets it."""
+    months = months_between(PERIOD_START, as_of)
+    length = rng.choice([3, 6, 12, 24])
+    start = rng.randrange(0, max(1, len(months) - length + 1))
+    end = months[min(start + length, len(months)) - 1]
+    return months[start].isoformat(), min(month_end(end), as_of).isoformat()
+
+
 def random_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int = 7) -> list[dict]:
-    """URL query parameters an official might produce: broad, narrow and some that match nothing."""
+    """URL query parameters an official might produce, periods in whole months: broad, narrow
+    and some that leave few or none."""
     rng = random.Random(seed)
     districts, sectors = list(catalogue["districts"]), list(catalogue["sectors"])
     interactions = []
@@ -45,16 +56,31 @@ def random_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int =
         if kind == 3:
             params["program"] = rng.sample(list(PROGRAM_TYPES[:2]), 1)
         if kind in (1, 3) or rng.random() < 0.3:
-            span = (as_of - PERIOD_START).days
-            start = PERIOD_START + dt.timedelta(days=rng.randint(0, span - 90))
-            end = min(as_of, start + dt.timedelta(days=rng.choice([90, 182, 365, 730])))
-            params["from"], params["to"] = [start.isoformat()], [end.isoformat()]
+            params["from"], params["to"] = map(lambda day: [day], _month_period(rng, as_of))
         if kind == 4:
-            # an age band and period that leave nothing: pages must answer that fast too
+            # one age band in the last month: few or no records, which pages must answer fast too
             params["age"] = [rng.choice(AGE_BANDS)]
-            params["from"] = params["to"] = [as_of.isoformat()]
+            params["from"], params["to"] = [month_start(as_of).isoformat()], [as_of.isoformat()]
         interactions.append(params)
     return interactions
+
+
+def meeting_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int = 11) -> list[dict]:
+    """A review meeting's clicks: unfiltered first, then one district, one sector, a district
+    and a sector, a year or a quarter, a programme, back to unfiltered, each drawn at random
+    from the data's values and the sidebar's quick periods; repeated until `count`."""
+    rng = random.Random(seed)
+    districts, sectors = list(catalogue["districts"]), list(catalogue["sectors"])
+    first = catalogue.get("first_enrolled_on") or PERIOD_START
+    periods = [p for p in quick_periods(first, as_of) if "quarter" in p.label or "to date" not in p.label]
+    interactions: list[dict] = []
+    while len(interactions) < count:
+        district, sector, period = rng.choice(districts), rng.choice(sectors), rng.choice(periods)
+        interactions += [{}, {"district": [district]}, {"sector": [sector]},
+                         {"district": [district], "sector": [sector]},
+                         {"from": [period.date_from.isoformat()], "to": [period.date_to.isoformat()]},
+                         {"program": [rng.choice(PROGRAM_TYPES)]}, {}]
+    return interactions[:count]
 
 
 def percentiles(samples_ms: list[float]) -> dict:
@@ -111,8 +137,15 @@ def _instrument_figures(timings: list[float]):
     return restore
 
 
-def run_pages(data_dir: str, interactions: list[dict]) -> dict:
-    """Per page, the time its figures took under each interaction, with the query cache cold."""
+def run_pages(data_dir: str, interactions: list[dict], meeting: bool = False,
+              preload: bool = True) -> dict:
+    """Per page, the time its figures took under each interaction.
+
+    Cold (default): the result cache is emptied before every interaction and the answer store
+    is not read. Meeting: as on a server since the extract was warmed, nothing is emptied
+    between interactions; with `preload`, the store was read into memory first (timed apart),
+    as a server has done some seconds after its start; without, each answer is read from the
+    store when first asked, as just after a restart."""
     import os
 
     from streamlit.testing.v1 import AppTest
@@ -121,11 +154,18 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
 
     previous_data = os.environ.get("REEMPLOY_DATA")
     os.environ["REEMPLOY_DATA"] = data_dir
+    previous_mode = cache.set_store_mode("read" if meeting else "off")
     timings: list[float] = []
     restore = _instrument_figures(timings)
     pages: dict[str, list[float]] = {}
     errors = []
+    preload_s = None
     try:
+        preloaded = 0
+        if meeting and preload:
+            started = time.perf_counter()
+            preloaded = cache.preload(open_extract(data_dir))
+            preload_s = round(time.perf_counter() - started, 2)
         # One untimed run of every page first: the process imports what the pages use (scipy
         # for the log-rank test, kaleido...) and reads the per-version catalogue, as on a server
         # that has answered anyone since the extract arrived.
@@ -134,20 +174,23 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
         for page, _, _ in ui.PAGES[1:]:
             warm.switch_page(str(REPO_ROOT / page))
             warm.run()
+        if meeting and not preload:
+            cache.clear()  # the imports stay warm; the answers come from the store
         timings.clear()
+        cache.reset_counts()
         for page, label, _ in ui.PAGES:
             samples = pages.setdefault(label, [])
             for params in interactions:
-                # Cold query results; the connection and the per-version catalogue stay warm, as
-                # on a server that has answered anyone since the extract arrived.
-                cache.clear()
+                if not meeting:
+                    cache.clear()
                 at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
                 for key, values in params.items():
                     at.query_params[key] = values
                 at.run()
                 if page != "dashboard.py":
                     at.switch_page(str(REPO_ROOT / page))
-                    cache.clear()
+                    if not meeting:
+                        cache.clear()
                     timings.clear()
                     at.run()
                 if at.exception:
@@ -157,12 +200,24 @@ def run_pages(data_dir: str, interactions: list[dict]) -> dict:
                 timings.clear()
     finally:
         restore()
+        cache.set_store_mode(previous_mode)
         if previous_data is None:
             os.environ.pop("REEMPLOY_DATA", None)
         else:
             os.environ["REEMPLOY_DATA"] = previous_data
-    return {"pages": {label: percentiles(s) for label, s in pages.items()}, "errors": errors,
-            "peak_rss_mb": peak_rss_mb()}
+    report = {"pages": {label: percentiles(s) for label, s in pages.items()}, "errors": errors,
+              "peak_rss_mb": peak_rss_mb(), "answers_from": cache.reset_counts()}
+    if meeting:
+        report |= {"preload_s": preload_s, "preloaded": preloaded}
+    return report
+
+
+def run_meeting(data_dir: str, interactions: list[dict]) -> dict:
+    return run_pages(data_dir, interactions, meeting=True)
+
+
+def run_meeting_on_demand(data_dir: str, interactions: list[dict]) -> dict:
+    return run_pages(data_dir, interactions, meeting=True, preload=False)
 
 
 # --- what the district scope costs ---------------------------------------------------------------
@@ -194,6 +249,7 @@ def run_scope(data_dir: str, payload: dict) -> dict:
         encoding="utf-8")
     settings = {"REEMPLOY_DATA": data_dir, access.POLICY_ENV_VAR: str(folder / "access.toml"),
                 access.AUDIT_ENV_VAR: str(folder / "audit.log")}
+    cache.set_store_mode("off")  # cold on both sides, whatever has been warmed
     previous = {key: os.environ.get(key) for key in settings}
     os.environ.update(settings)
     timings: list[float] = []
@@ -359,36 +415,54 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def run_browser(data_dir: str, district: str, chromium: str = "/usr/bin/chromium") -> dict:
-    """Seconds from `streamlit run` to the first chart drawn in Chromium, and from choosing a
-    district to the redrawn chart (Streamlit's status widget gone, the title's n changed)."""
+    """Seconds from `streamlit run` to the first chart drawn in Chromium; then, on every page
+    with charts, from choosing a district to every chart of the page redrawn (Streamlit's status
+    widget gone, as many charts as before, the address carrying the district)."""
     from playwright.sync_api import sync_playwright
 
+    from reemploy import ui
     from reemploy.tools.loadtest import local_app
 
+    charts = '[data-testid="stPlotlyChart"]'
+    redraws = {}
     with sync_playwright() as playwright:
         # The browser is up before the clock starts: the app's cold start is what is timed.
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        district_box = page.get_by_test_id("stSidebarUserContent").get_by_role(
+            "combobox", name="District", exact=True)
         started = time.perf_counter()
         try:
             with local_app(data_dir) as app:
                 page.goto(f"{app.url}/")
-                title = page.locator('[data-testid="stPlotlyChart"] .g-gtitle').first
+                title = page.locator(f"{charts} .g-gtitle").first
                 title.wait_for(timeout=60_000)
                 cold_start = time.perf_counter() - started
-                subtitle = title.text_content()
-                changed = time.perf_counter()
-                page.get_by_role("combobox", name="District").click()
-                page.get_by_role("option", name=district, exact=True).click()
-                page.keyboard.press("Escape")
-                page.wait_for_url("**district=**", timeout=60_000)
-                page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
-                page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=60_000)
-                redraw = time.perf_counter() - changed
+                for file, label, _ in ui.PAGES:
+                    path = "" if file == "dashboard.py" else Path(file).stem
+                    page.goto(f"{app.url}/{path}")
+                    district_box.wait_for(timeout=60_000)
+                    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+                    try:
+                        page.locator(charts).first.wait_for(timeout=10_000)
+                    except Exception:  # noqa: BLE001 - a page without charts (Data, About)
+                        continue
+                    page.wait_for_timeout(500)  # every chart of the first run is in
+                    count = page.locator(charts).count()
+                    changed = time.perf_counter()
+                    district_box.click()
+                    page.get_by_role("option", name=district, exact=True).click()
+                    page.keyboard.press("Escape")
+                    page.wait_for_url("**district=**", timeout=60_000)
+                    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+                    page.wait_for_function(
+                        f"(() => {{ const all = [...document.querySelectorAll('{charts}')];"
+                        f" return all.length >= {count} && all.every(c => c.querySelector('.main-svg')); }})()",
+                        timeout=60_000)
+                    redraws[label] = round(time.perf_counter() - changed, 2)
         finally:
             browser.close()
-    return {"cold_start_to_first_chart_s": round(cold_start, 2),
-            "filter_change_redrawn_s": round(redraw, 2), "first_chart_title": subtitle}
+    return {"cold_start_to_first_chart_s": round(cold_start, 2), "filter_change_redrawn_s": redraws}
 
 
 # --- orchestration ---------------------------------------------------------------------------------
@@ -408,11 +482,22 @@ def _child(side: str, data_dir: str, interactions: list[dict]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def run_warm(data_dir: str, pairs: bool) -> dict:
+    from reemploy.tools.warm import warm
+
+    return warm(data_dir, pairs=pairs, quiet=True)
+
+
 def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool = False,
-                  browser: bool = False, scope: tuple[str, ...] = ()) -> dict:
-    """Generate the sample if needed, run both sides and return the report; with `scope`, the
-    comparison of run_scope instead."""
-    from reemploy.db import build_outcomes, connect
+                  browser: bool = False, scope: tuple[str, ...] = (), pairs: bool = True) -> dict:
+    """Generate the sample if needed, then in one run: every page cold under random filters,
+    the warming of the answer store, a review meeting's clicks with the store allowed, the
+    browser (cold, then warmed) and the pandas comparison; with `scope`, the comparison of
+    run_scope instead."""
+    import shutil
+
+    from reemploy import cache
+    from reemploy.db import build_outcomes, connect, derived_dir
     from reemploy.figures.catalogue import filter_catalogue
     from reemploy.synthetic import generate_extract
 
@@ -430,6 +515,8 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
     if scope:
         return {"enrollments": n, "interactions": interactions,
                 "scope_comparison": _child("scope", str(data_dir), {"scope": list(scope), "interactions": params})}
+    # Everything cold first: what an earlier run warmed is set aside.
+    shutil.rmtree(derived_dir(extract) / cache.ANSWERS_FOLDER, ignore_errors=True)
     pages = _child("pages", str(data_dir), params)
     report = {
         "enrollments": n,
@@ -441,7 +528,15 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
         "errors": pages["errors"],
     }
     if browser:
-        report["browser"] = run_browser(str(data_dir), catalogue["districts"][0])
+        report["browser_cold"] = run_browser(str(data_dir), catalogue["districts"][0])
+    report["warm"] = _child("warm", str(data_dir), pairs)
+    clicks = meeting_interactions(catalogue, extract.as_of, interactions)
+    meeting = _child("meeting", str(data_dir), clicks)
+    report["meeting"] = meeting
+    report["meeting_on_demand"] = _child("meeting_on_demand", str(data_dir), clicks)
+    report["errors"] += meeting["errors"] + report["meeting_on_demand"]["errors"]
+    if browser:
+        report["browser_warmed"] = run_browser(str(data_dir), catalogue["districts"][0])
     if not skip_pandas:
         pandas = _child("pandas", str(data_dir), params)
         same = _child("queries", str(data_dir), params)
@@ -456,11 +551,24 @@ def format_report(report: dict) -> str:
     if "scope_comparison" in report:
         return (f"{report['enrollments']:,} enrollments, {report['interactions']} interactions per "
                 f"page and side, caches cold\n" + format_scope_report(report["scope_comparison"]))
-    lines = [f"{report['enrollments']:,} enrollments, {report['interactions']} interactions per page, caches cold",
-             f"{'page':<22}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}"]
+    meeting = report.get("meeting")
+    lines = [f"{report['enrollments']:,} enrollments, {report['interactions']} interactions per page "
+             "(p50 / p95 ms): cold, random filters in whole months" +
+             (" | a review meeting, store read into memory | the same, store read on demand"
+              if meeting else "")]
     for label, page in report["pages"].items():
-        lines.append(f"{label:<22}{page['p50_ms']:>10.0f}{page['p95_ms']:>10.0f}{page['max_ms']:>10.0f}")
+        line = f"  {label:<22}{page['p50_ms']:>8.0f} /{page['p95_ms']:>6.0f}"
+        for replay in (meeting, report.get("meeting_on_demand")):
+            if replay:
+                warm = replay["pages"][label]
+                line += f"   |{warm['p50_ms']:>8.0f} /{warm['p95_ms']:>6.0f}"
+        lines.append(line)
     lines.append(f"peak memory (DuckDB side): {report['peak_rss_mb']:,.0f} MB")
+    if "warm" in report:
+        warm = report["warm"]
+        lines.append(f"warming: {warm['views']} views in {warm['seconds']} s, {warm['answers_stored']:,} "
+                     f"answers ({warm['store_mb']} MB); the meeting read them in {meeting['preload_s']} s "
+                     f"and took its answers from {meeting['answers_from']}")
     if "pandas" in report:
         pandas = report["pandas"]
         same = report["duckdb_same_figures"]
@@ -468,10 +576,12 @@ def format_report(report: dict) -> str:
                      f"{pandas['peak_rss_mb']:,.0f} MB, load {pandas['load_s']} s), DuckDB p95 "
                      f"{same['p95_ms']:,.0f} ms (peak memory {same['peak_rss_mb']:,.0f} MB): "
                      f"{report['speedup_p95']}x faster at p95")
-    if "browser" in report:
-        browser = report["browser"]
-        lines.append(f"browser: first chart {browser['cold_start_to_first_chart_s']} s after the "
-                     f"server started; a filter change redrawn in {browser['filter_change_redrawn_s']} s")
+    for key, name in (("browser_cold", "cold"), ("browser_warmed", "warmed")):
+        if key in report:
+            browser = report[key]
+            redraws = ", ".join(f"{label} {seconds}" for label, seconds in browser["filter_change_redrawn_s"].items())
+            lines.append(f"browser ({name}): first chart {browser['cold_start_to_first_chart_s']} s after "
+                         f"the server started; a district chosen, every chart redrawn in (s): {redraws}")
     if report["errors"]:
         lines.append(f"{len(report['errors'])} page run(s) raised an exception: see the JSON")
     return "\n".join(lines)
