@@ -5,7 +5,8 @@ Entry point: `streamlit run dashboard.py`. The other pages live in pages/.
 
 import streamlit as st
 
-from reemploy import charts, readouts, tables, ui
+from reemploy import ui  # first: see the top of reemploy/ui.py
+from reemploy import charts, readouts, tables
 from reemploy.figures import headline, trends
 
 session = ui.open_page(

@@ -3,7 +3,8 @@ extract holds."""
 
 import streamlit as st
 
-from reemploy import definitions, readouts, tables, ui
+from reemploy import ui  # first: see the top of reemploy/ui.py
+from reemploy import definitions, readouts, tables
 from reemploy import formatting as fmt
 from reemploy.extracts import MIN_CELL_ENV_VAR
 from reemploy.figures import headline

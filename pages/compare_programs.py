@@ -3,7 +3,8 @@ adjusted for who enrolled; no training as the reference, combined shown when pre
 
 import streamlit as st
 
-from reemploy import charts, tables, ui
+from reemploy import ui  # first: see the top of reemploy/ui.py
+from reemploy import charts, tables
 from reemploy.figures import compare, headline
 
 session = ui.open_page(

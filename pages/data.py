@@ -5,8 +5,9 @@ import datetime as dt
 
 import streamlit as st
 
+from reemploy import ui  # first: see the top of reemploy/ui.py
 from reemploy import formatting as fmt
-from reemploy import provenance, ui
+from reemploy import provenance
 from reemploy.extracts import resolve_data_dir
 
 IMPORT_COMMAND = """python -m reemploy import \\

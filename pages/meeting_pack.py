@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from reemploy import pack, ui
+from reemploy import ui  # first: see the top of reemploy/ui.py
+from reemploy import pack
 
 session = ui.open_page(
     "pages/meeting_pack.py",

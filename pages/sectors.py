@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from reemploy import charts, labels, ui
+from reemploy import ui  # first: see the top of reemploy/ui.py
+from reemploy import charts, labels
 from reemploy.contract import PROGRAM_TYPES
 from reemploy.figures import sectors
 

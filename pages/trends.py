@@ -3,7 +3,8 @@ observed quarters changed against the quarter before and the same quarter a year
 
 import streamlit as st
 
-from reemploy import charts, readouts, ui
+from reemploy import ui  # first: see the top of reemploy/ui.py
+from reemploy import charts, readouts
 from reemploy.definitions import metric_label
 from reemploy.figures import trends
 

@@ -3,7 +3,8 @@ sees which training works better for whom."""
 
 import streamlit as st
 
-from reemploy import charts, readouts, ui
+from reemploy import ui  # first: see the top of reemploy/ui.py
+from reemploy import charts, readouts
 from reemploy.labels import program_label
 from reemploy.definitions import metric_label
 from reemploy.figures import who_benefits

@@ -19,6 +19,12 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+# Everything the pages use, imported here: every page imports this module before any other of
+# the package, so a server's concurrent first sessions import the package once, in the one
+# thread that holds this module's import lock. Entered at different modules by several threads,
+# the packages that import their own submodules (charts, figures) deadlock in the import system
+# and fail with a half-initialised module (tests/test_app.py, concurrent first imports).
+from reemploy import charts, figures, provenance, readouts, tables  # noqa: F401
 from reemploy import cache, definitions, disclosure, export, pack
 from reemploy import formatting as fmt
 from reemploy import access

@@ -106,3 +106,47 @@ def test_overview_says_suppressed_where_a_denominator_is_below_the_threshold(tin
     assert {m.value for m in at.metric} == {"suppressed"}
     assert any("suppressed (n < 10)" in c.value for c in at.caption)
     assert not any("%" in m.value for m in at.metric)
+
+
+def test_every_page_imports_the_ui_module_before_any_other_of_the_package():
+    # reemploy/ui.py imports all the pages use, so concurrent first sessions import it once.
+    for page in PAGE_FILES:
+        lines = (ROOT / page).read_text(encoding="utf-8").splitlines()
+        first = next(line for line in lines if line.startswith(("from reemploy", "import reemploy")))
+        assert first.startswith("from reemploy import ui"), page
+
+
+CONCURRENT_FIRST_IMPORTS = """
+import re, sys, threading
+from pathlib import Path
+import duckdb, numpy, pandas, plotly.graph_objects, streamlit  # a running server has these
+root = Path(sys.argv[1])
+files = [root / "dashboard.py", *sorted((root / "pages").glob("*.py"))]
+imports = ["\\n".join(line for line in f.read_text(encoding="utf-8").splitlines()
+                     if re.match(r"(from|import) reemploy", line)) for f in files]
+barrier, errors = threading.Barrier(len(imports)), []
+def run(code):
+    barrier.wait()
+    try:
+        exec(code, {})
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=run, args=(code,)) for code in imports]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(errors)
+"""
+
+
+def test_the_pages_first_sessions_import_the_package_at_once_without_a_half_initialised_module():
+    # A server's first sessions run every page's imports in threads at the same moment. Before
+    # the pages entered through reemploy.ui, most such starts failed (ImportError from a
+    # partially initialised reemploy.figures.compare, KeyError 'reemploy.figures').
+    import subprocess
+    import sys
+
+    for _ in range(4):  # a fresh interpreter each time: the race is in the first import
+        result = subprocess.run([sys.executable, "-c", CONCURRENT_FIRST_IMPORTS, str(ROOT)],
+                                capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip() == "[]"
