@@ -279,15 +279,14 @@ def quick_periods(first: dt.date, as_of: dt.date) -> list[QuickPeriod]:
     quarter_start = month_start(_months_later(quarter_end, -2))
     if quarter_end >= first:
         quarter = (quarter_end.month - 1) // 3 + 1
-        periods.append(QuickPeriod(f"Last full quarter ({quarter_end.year} Q{quarter})",
+        periods.append(QuickPeriod(f"Last full quarter: {quarter_end.year} Q{quarter}",
                                    quarter_start, quarter_end))
     year_start = month_start(_months_later(last_full, -11))
     if last_full >= first:
-        periods.append(QuickPeriod(
-            f"Last 12 full months ({year_start:%Y-%m} to {last_full:%Y-%m})", year_start, last_full))
+        periods.append(QuickPeriod(f"Last 12 full months: to {last_full:%Y-%m}", year_start, last_full))
     for year in range(as_of.year, first.year - 1, -1):
         end = min(dt.date(year, 12, 31), as_of)
-        label = f"{year}" if end == dt.date(year, 12, 31) else f"{year} to date ({end:%Y-%m-%d})"
+        label = f"{year}" if end == dt.date(year, 12, 31) else f"{year} to {end:%Y-%m-%d}"
         periods.append(QuickPeriod(label, dt.date(year, 1, 1), end))
     return periods
 

@@ -491,14 +491,12 @@ def period_widgets(first: dt.date, as_of: dt.date) -> None:
     st.selectbox("Period", list(periods), index=None, key=QUICK_PERIOD_KEY,
                  placeholder="Quick choice: quarter, year…", on_change=apply_quick_period,
                  help="Sets the From and To months below.")
-    left, right = st.columns(2)
-    with left:
-        st.selectbox("From month", starts, index=None, key="from", placeholder="First",
-                     format_func=lambda day: _month_label(day) if day.day == 1 else day.isoformat())
-    with right:
-        st.selectbox("To month", ends, index=None, key="to", placeholder="Latest",
-                     format_func=lambda day: (_month_label(day) if day in (month_end(day), as_of)
-                                              else day.isoformat()))
+    # One above the other: side by side, a month and the clear button do not fit the sidebar.
+    st.selectbox("From month", starts, index=None, key="from", placeholder="The first month",
+                 format_func=lambda day: _month_label(day) if day.day == 1 else day.isoformat())
+    st.selectbox("To month", ends, index=None, key="to", placeholder="The latest month",
+                 format_func=lambda day: (_month_label(day) if day in (month_end(day), as_of)
+                                          else day.isoformat()))
 
 
 def filters_from_state(options: dict) -> tuple[Filters, list[str]]:

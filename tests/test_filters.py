@@ -102,3 +102,27 @@ def test_parse_ignores_dates_outside_the_data_with_a_notice():
     parsed = parse_query_params({"from": ["1990-01-01"], "to": ["2001-01-01"]}, OPTIONS, span)
     assert parsed.filters.date_from is None and parsed.filters.date_to == dt.date(2001, 1, 1)
     assert "1990-01-01" in parsed.notices[0]
+
+
+def test_quick_periods_are_whole_months_observed_to_their_end():
+    from reemploy.filters import quick_periods
+
+    def periods(first, as_of):
+        return [(p.label, p.date_from.isoformat(), p.date_to.isoformat())
+                for p in quick_periods(dt.date.fromisoformat(first), dt.date.fromisoformat(as_of))]
+
+    # as_of in mid-December: December is not yet a full month, so the last full quarter is Q3.
+    assert periods("2001-03-05", "2002-12-15") == [
+        ("Last full quarter: 2002 Q3", "2002-07-01", "2002-09-30"),
+        ("Last 12 full months: to 2002-11", "2001-12-01", "2002-11-30"),
+        ("2002 to 2002-12-15", "2002-01-01", "2002-12-15"),
+        ("2001", "2001-01-01", "2001-12-31"),
+    ]
+    # as_of on the last day of a quarter: that quarter is complete.
+    assert periods("2002-11-20", "2003-03-31")[:2] == [
+        ("Last full quarter: 2003 Q1", "2003-01-01", "2003-03-31"),
+        ("Last 12 full months: to 2003-03", "2002-04-01", "2003-03-31"),
+    ]
+    # A quarter that ended before the first enrollment is not offered.
+    assert [label for label, _, _ in periods("2002-11-03", "2002-12-15")] == [
+        "Last 12 full months: to 2002-11", "2002 to 2002-12-15"]

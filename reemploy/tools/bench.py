@@ -72,7 +72,7 @@ def meeting_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int 
     rng = random.Random(seed)
     districts, sectors = list(catalogue["districts"]), list(catalogue["sectors"])
     first = catalogue.get("first_enrolled_on") or PERIOD_START
-    periods = [p for p in quick_periods(first, as_of) if "quarter" in p.label or "to date" not in p.label]
+    periods = [p for p in quick_periods(first, as_of) if p.date_to == month_end(p.date_to)]
     interactions: list[dict] = []
     while len(interactions) < count:
         district, sector, period = rng.choice(districts), rng.choice(sectors), rng.choice(periods)
