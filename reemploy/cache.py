@@ -91,11 +91,14 @@ def _private_copy(value):
 def definition_digest() -> str:
     """A digest of the SQL and the code that compute the figures: a stored answer written by
     other definitions is never read as this one's."""
+    # All of the package but its tools: a figure also depends on the statistics, the filters'
+    # parameters and this module's own encoding, and a stale answer must never pass as current.
+    package = REPO_ROOT / "reemploy"
     sources = sorted((REPO_ROOT / "queries").rglob("*.sql")) + sorted(
-        (REPO_ROOT / "reemploy" / "figures").glob("*.py")) + [REPO_ROOT / "reemploy" / "disclosure.py"]
+        path for path in package.rglob("*.py") if package / "tools" not in path.parents)
     digest = hashlib.sha256()
     for path in sources:
-        digest.update(path.name.encode("utf-8"))
+        digest.update(str(path.relative_to(REPO_ROOT)).encode("utf-8"))
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -92,3 +92,47 @@ def test_unhashable_options_are_refused_rather_than_cached_wrongly(tmp_path, cou
     figure, _ = counted
     with pytest.raises(TypeError):
         figure(None, fake_extract(tmp_path), ["a", "list"])
+
+
+def test_a_stored_answer_of_other_definitions_is_computed_again(tmp_path, monkeypatch):
+    calls = []
+
+    @cache.answer
+    def placed(con, extract, filters):
+        calls.append(filters)
+        return pd.DataFrame({"placed": [len(calls)]})
+
+    extract = fake_extract(tmp_path)
+    previous = cache.set_store_mode("write")
+    try:
+        placed(None, extract, "all")
+        cache.clear()
+        cache.set_store_mode("read")
+        assert placed(None, extract, "all")["placed"].tolist() == [1]  # from the store
+        assert len(calls) == 1
+        # Another version of the SQL or the code (a deploy), the same extract: not read.
+        monkeypatch.setattr(cache, "definition_digest", lambda: "other-code")
+        cache.clear()
+        assert placed(None, extract, "all")["placed"].tolist() == [2]
+    finally:
+        cache.set_store_mode(previous)
+
+
+def test_the_definitions_digest_covers_the_statistics_and_the_queries(monkeypatch):
+    from reemploy.extracts import REPO_ROOT
+
+    read = []
+    original = type(REPO_ROOT).read_bytes
+
+    def watched(path):
+        read.append(path.relative_to(REPO_ROOT).as_posix())
+        return original(path)
+
+    cache.definition_digest.cache_clear()
+    monkeypatch.setattr(type(REPO_ROOT), "read_bytes", watched)
+    cache.definition_digest()
+    monkeypatch.undo()
+    cache.definition_digest.cache_clear()
+    assert {"reemploy/stats.py", "reemploy/adjustment.py", "reemploy/figures/compare.py",
+            "reemploy/cache.py", "queries/headline_by_program.sql"} <= set(read)
+    assert not any(path.startswith("reemploy/tools/") for path in read)
