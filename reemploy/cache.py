@@ -8,7 +8,8 @@ Every caller gets its own copy, so no caller can change what another one reads. 
 holds one cache in memory, shared by every Streamlit session, the CLI and the benchmark;
 `clear()` empties it.
 
-Beside it, each extract version has a store on disk (`answers/` in its derived folder), shared
+Beside it, each extract version has a store on disk (`answers/<digest of the definitions>/` in
+its derived folder), shared
 by every process that opens the version and kept across restarts. `python -m reemploy warm`
 fills it with the views a review meeting opens first (reemploy.tools.warm, started in the
 background by `generate` and `import`); a process reads it on a miss, and `preload` reads all of
@@ -103,25 +104,25 @@ def definition_digest() -> str:
     return digest.hexdigest()[:12]
 
 
+def store_dir(extract) -> Path:
+    """This extract version's store for the current definitions: answers that older SQL or code
+    wrote stay in their own folder, never read (nor preloaded) as this code's."""
+    return _derived_answers(str(extract.path), extract.version) / definition_digest()
+
+
 @functools.lru_cache(maxsize=64)
-def store_dir(location: str, version: str, extract_path: str) -> Path:
-    from reemploy.db import derived_dir
+def _derived_answers(extract_path: str, version: str) -> Path:
+    # Once per version: derived_dir probes whether the extract's folder is writable.
     from types import SimpleNamespace
+
+    from reemploy.db import derived_dir
 
     return derived_dir(SimpleNamespace(path=Path(extract_path), version=version)) / ANSWERS_FOLDER
 
 
-def _store(extract) -> Path:
-    return store_dir(extract.location, extract.version, str(extract.path))
-
-
 def _digest(function: Callable, arguments: tuple) -> str:
-    text = repr((function.__module__, function.__qualname__, arguments, definition_digest()))
+    text = repr((function.__module__, function.__qualname__, arguments))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-
-
-def _file_stem(name: str, digest: str) -> str:
-    return f"{name}-{digest}"
 
 
 _MISSING = object()
@@ -226,7 +227,7 @@ def preload(extract, pause_s: float = 0.0) -> int:
     returns how many answers were read. The server calls it once per version in the
     background, so the warmed views are answered from memory, with a pause after each answer
     so that the page runs of the time keep the interpreter."""
-    folder = _store(extract)
+    folder = store_dir(extract)
     read = 0
     try:
         files = sorted(folder.iterdir())
@@ -235,7 +236,7 @@ def preload(extract, pause_s: float = 0.0) -> int:
     for path in files:
         if path.name.startswith(".") or path.suffix not in (".parquet", ".json"):
             continue
-        digest = path.stem.rsplit("-", 1)[-1]
+        digest = path.stem.rsplit("-", 1)[-1]  # <function name>-<digest of its arguments>
         key = (extract.location, extract.version, digest)
         with _LOCK:
             if key in _ENTRIES:
@@ -291,9 +292,10 @@ def answer(function: F | None = None, *, persist: bool = False) -> F:
                     COUNTS["memory"] += 1
                     return _private_copy(_ENTRIES[key])
             mode = _STORE_MODE["mode"]
-            stem = _file_stem(function.__name__, digest)
-            value = _read_stored(_store(extract), stem) if persist or mode != "off" else _MISSING
-            COUNTS["store" if value is not _MISSING else "computed"] += 1
+            stem = f"{function.__name__}-{digest}"
+            value = _read_stored(store_dir(extract), stem) if persist or mode != "off" else _MISSING
+            with _LOCK:
+                COUNTS["store" if value is not _MISSING else "computed"] += 1
             if value is _MISSING:
                 outermost = getattr(_DEPTH, "value", 0) == 0
                 _DEPTH.value = getattr(_DEPTH, "value", 0) + 1
@@ -304,7 +306,7 @@ def answer(function: F | None = None, *, persist: bool = False) -> F:
                 if isinstance(value, pd.DataFrame):
                     value.attrs["question"] = question_name(function, arguments)
                 if persist or (mode == "write" and outermost):
-                    _write_stored(_store(extract), stem, value)
+                    _write_stored(store_dir(extract), stem, value)
             with _LOCK:
                 _ENTRIES[key] = value
                 while len(_ENTRIES) > MAX_ENTRIES:

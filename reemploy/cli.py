@@ -105,12 +105,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _start_warming(folder: Path) -> None:
-    from reemploy.tools.warm import start_warming
+    from reemploy.tools.warm import start_warming, warm_log
 
     process = start_warming(folder)
     if process is not None:
         print(f"Answering the views a review meeting opens first in the background (process "
-              f"{process.pid}, log {folder / '.derived' / 'warm.log'}).", file=sys.stderr)
+              f"{process.pid}, log {warm_log(folder)}).", file=sys.stderr)
 
 
 def unknown_filter_values(con, extract, filters: Filters) -> list[str]:

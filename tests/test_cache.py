@@ -81,7 +81,7 @@ def test_a_persisted_answer_is_read_back_after_a_restart_and_a_damaged_one_compu
     cache.clear()  # a restart: nothing in memory
     assert extract_size(None, extract)["enrollment_count"].tolist() == [100]
     assert len(calls) == 1
-    (stored,) = (tmp_path / "extract" / ".derived" / "v1" / cache.ANSWERS_FOLDER).glob("extract_size-*.parquet")
+    (stored,) = (tmp_path / "extract" / ".derived" / "v1" / cache.ANSWERS_FOLDER).rglob("extract_size-*.parquet")
     stored.write_bytes(b"not parquet")
     cache.clear()
     assert extract_size(None, extract)["enrollment_count"].tolist() == [200]

@@ -171,7 +171,7 @@ def test_a_damaged_catalogue_file_is_counted_again(writable_tiny_extract):
     extract = open_extract(writable_tiny_extract)
     con = connect(extract)
     first = figures.catalogue.extract_catalogue(con, extract)
-    stored = sorted((derived_dir(extract) / cache.ANSWERS_FOLDER).glob("*.parquet"))
+    stored = sorted((derived_dir(extract) / cache.ANSWERS_FOLDER).rglob("*.parquet"))
     assert [p.name.split("-")[0] for p in stored] == ["extract_profile", "filter_values"]
     for path in stored:
         path.write_bytes(b"not parquet")

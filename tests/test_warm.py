@@ -119,7 +119,7 @@ def test_an_import_under_an_open_session_is_answered_from_the_new_version_not_th
     _import(tmp_path, "first", TINY_ENROLLMENTS, out)
     old = open_extract(out)
     warm.run_views(str(out), [{}])
-    assert any((derived_dir(old) / cache.ANSWERS_FOLDER).glob("headline_by_program-*.parquet"))
+    assert any((derived_dir(old) / cache.ANSWERS_FOLDER).rglob("headline_by_program-*.parquet"))
     cache.set_store_mode("read")
     at = run_app(out, monkeypatch)
     before = [m.value for m in at.metric]

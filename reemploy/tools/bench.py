@@ -65,13 +65,13 @@ def random_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int =
     return interactions
 
 
-def meeting_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int = 11) -> list[dict]:
+def meeting_interactions(catalogue: dict, as_of: dt.date, count: int, seed: int = 11,
+                         first: dt.date = PERIOD_START) -> list[dict]:
     """A review meeting's clicks: unfiltered first, then one district, one sector, a district
     and a sector, a year or a quarter, a programme, back to unfiltered, each drawn at random
     from the data's values and the sidebar's quick periods; repeated until `count`."""
     rng = random.Random(seed)
     districts, sectors = list(catalogue["districts"]), list(catalogue["sectors"])
-    first = catalogue.get("first_enrolled_on") or PERIOD_START
     periods = [p for p in quick_periods(first, as_of) if p.date_to == month_end(p.date_to)]
     interactions: list[dict] = []
     while len(interactions) < count:
@@ -498,7 +498,7 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
 
     from reemploy import cache
     from reemploy.db import build_outcomes, connect, derived_dir
-    from reemploy.figures.catalogue import filter_catalogue
+    from reemploy.figures.catalogue import extract_catalogue, filter_catalogue
     from reemploy.synthetic import generate_extract
 
     generated = None
@@ -530,7 +530,8 @@ def run_benchmark(n: int, data_dir: Path, interactions: int, skip_pandas: bool =
     if browser:
         report["browser_cold"] = run_browser(str(data_dir), catalogue["districts"][0])
     report["warm"] = _child("warm", str(data_dir), pairs)
-    clicks = meeting_interactions(catalogue, extract.as_of, interactions)
+    first = extract_catalogue(connect(extract), extract)["profile"]["first_enrolled_on"].date()
+    clicks = meeting_interactions(catalogue, extract.as_of, interactions, first=first)
     meeting = _child("meeting", str(data_dir), clicks)
     report["meeting"] = meeting
     report["meeting_on_demand"] = _child("meeting_on_demand", str(data_dir), clicks)

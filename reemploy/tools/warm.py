@@ -54,6 +54,13 @@ def views_of_extract(extract, pairs: bool = True) -> list[dict[str, list[str]]]:
                          extract.as_of, pairs)
 
 
+def warm_log(data_dir: Path | str) -> Path:
+    """Where the background warming of this extract folder writes its output."""
+    from reemploy.db import DERIVED_FOLDER
+
+    return Path(data_dir).absolute() / DERIVED_FOLDER / "warm.log"
+
+
 def run_views(data_dir: str, views: list[dict], on_view=None) -> list[dict]:
     """Run every page under each view (a fresh browser session per view, which opens the
     Overview with the link and then each page in turn, as an official would). Returns, per
@@ -117,10 +124,10 @@ def warm(data_dir: str, pairs: bool = True, quiet: bool = False) -> dict:
         results = run_views(data_dir, views, on_view=progress)
     finally:
         cache.set_store_mode(previous)
-    store = derived_dir(extract) / cache.ANSWERS_FOLDER
+    store = cache.store_dir(extract)
     report = {"version": extract.version, "views": len(views),
               "seconds": round(time.perf_counter() - started, 1),
-              "answers_stored": sum(1 for p in store.glob("*") if not p.name.startswith(".")),
+              "answers_stored": sum(1 for p in store.glob("*") if p.suffix in (".parquet", ".json")),
               "store_mb": round(sum(p.stat().st_size for p in store.glob("*")) / 1e6, 1),
               "errors": [e | {"view": r["view"]} for r in results for e in r["errors"]]}
     (derived_dir(extract) / REPORT_NAME).write_text(json.dumps(report, indent=2), encoding="utf-8")
@@ -133,12 +140,10 @@ def start_warming(data_dir: Path | str) -> subprocess.Popen | None:
     REEMPLOY_WARM=0 (the tests, or an operator who warms at another time)."""
     if os.environ.get(WARM_ENV_VAR, "1") == "0":
         return None
-    from reemploy.db import DERIVED_FOLDER
-
-    folder = Path(data_dir).absolute()
+    folder, path = Path(data_dir).absolute(), warm_log(data_dir)
     try:
-        (folder / DERIVED_FOLDER).mkdir(exist_ok=True)
-        log = open(folder / DERIVED_FOLDER / "warm.log", "ab")  # noqa: SIM115 - the child holds it
+        path.parent.mkdir(exist_ok=True)
+        log = open(path, "ab")  # noqa: SIM115 - the child holds it
     except OSError:
         return None  # a read-only extract: pages answer as they are asked
     try:
