@@ -1,6 +1,8 @@
 """Everything a user can set, run or read about is documented (datasette's tests/test_docs.py
 habit): the lists come from the code itself, so a new environment variable, command-line option,
-metric or setting fails here until README.md, docs/ or data/README.md explain it."""
+metric or setting fails here until README.md, docs/*.md or data/README.md explain it. And what the
+README tells a newcomer stays true: its example links name what the sample holds, its links lead
+to files and headings that exist, and CI runs its test command."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ import ast
 import re
 import tomllib
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import pytest
 
-from reemploy import cli, definitions
+from reemploy import cli, definitions, synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "data" / "README.md"]
 DATA_DICTIONARY = ROOT / "data" / "README.md"
 STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
@@ -242,3 +246,145 @@ def test_no_doc_or_docstring_points_outside_the_repository():
 ])
 def test_the_path_check_finds_paths_out_of_the_repository(file, text, expected):
     assert paths_outside(ROOT / file, text) == expected
+
+
+
+# --------------------------------------------------------------------------- the README's examples
+
+
+def example_values(text: str) -> dict[str, list[str]]:
+    """The districts and sectors named in example links (`district=X`) and commands
+    (`--district X`, quoted or not) of `text`."""
+    found: dict[str, list[str]] = {"district": [], "sector": []}
+    for key in found:
+        for match in re.finditer(rf"[?&]{key}=([^&\s)`]+)", text):
+            found[key].append(unquote_plus(match.group(1)))
+        for match in re.finditer(rf"--{key}[ =](?:\"([^\"]+)\"|'([^']+)'|([^\s\]`'\"]+))", text):
+            value = next(group for group in match.groups() if group is not None)
+            if not value.isupper():  # a placeholder: --district D, --sector S
+                found[key].append(value)
+    return found
+
+
+def not_in_sample(text: str) -> list[str]:
+    holds = {"district": set(synthetic.DISTRICTS), "sector": set(synthetic.PRIOR_SECTORS)}
+    return [f"{key}={value}" for key, values in example_values(text).items() for value in values
+            if value not in holds[key]]
+
+
+def test_the_readme_examples_name_what_the_sample_holds():
+    text = README.read_text(encoding="utf-8")
+    assert example_values(text)["district"], "the README shows no example link or command"
+    assert not_in_sample(text) == [], "a newcomer trying these on the built-in sample gets nothing"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("?district=Tiexi&district=Hualing&sector=textiles", ["district=Tiexi"]),
+    ("`--district Baitang --district Hexi --sector coal`", ["district=Hexi", "sector=coal"]),
+    ("--sector 'light industry' --sector \"coal mining\" --district D", []),
+    ("?district=Nanpo&sector=light+industry", []),
+])
+def test_the_example_check_finds_what_the_sample_lacks(text, expected):
+    assert not_in_sample(text) == expected
+
+
+# --------------------------------------------------------------------------- links
+
+
+_LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def heading_anchors(text: str) -> set[str]:
+    """The anchors GitHub gives the headings of a Markdown text (outside code blocks)."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    anchors = set()
+    for heading in re.findall(r"^#+ (.+)$", text, re.M):
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-"))
+    return anchors
+
+
+def broken_links(path: Path, text: str) -> list[str]:
+    """Links of `text` (a Markdown file at `path`) to files or headings that do not exist."""
+    broken = []
+    for match in _LINK.finditer(text):
+        target = match.group(1) or match.group(2)
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # http:, https:, mailto:
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (path.parent / file).resolve() if file else path
+        if not linked.exists():
+            broken.append(target)
+        elif anchor and linked.suffix == ".md" and \
+                anchor not in heading_anchors(linked.read_text(encoding="utf-8")):
+            broken.append(target)
+    return broken
+
+
+def test_every_link_in_the_docs_leads_somewhere():
+    broken = {f"{path.relative_to(ROOT)}": found for path in DOCS
+              if (found := broken_links(path, path.read_text(encoding="utf-8")))}
+    assert broken == {}, "links to files or headings that do not exist"
+
+
+def test_the_readme_links_every_doc():
+    text = README.read_text(encoding="utf-8")
+    unlinked = [f"docs/{path.name}" for path in sorted((ROOT / "docs").glob("*.md"))
+                if f"](docs/{path.name}" not in text]
+    assert unlinked == [], "docs a README reader cannot find"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[the contract](data/README.md#importing)", []),
+    ("[gone](docs/internals.md)", ["docs/internals.md"]),
+    ("[no such heading](docs/performance.md#speed-and-load)", ["docs/performance.md#speed-and-load"]),
+    ("[quick start](#quick-start) and [https](https://example.org/x.md)", []),
+    ("![Overview page](docs/overview.png) ![none](docs/none.png)", ["docs/none.png"]),
+])
+def test_the_link_check_finds_broken_links(text, expected):
+    assert broken_links(README, text) == expected
+
+
+# --------------------------------------------------------------------------- the Quick start
+
+
+def quick_start_commands() -> list[str]:
+    """The shell lines of the README's Quick start code blocks."""
+    text = section(README.read_text(encoding="utf-8"), "Quick start")
+    return [line.strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)
+            for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_the_quick_start_is_a_venv_and_two_commands():
+    commands_ = [c for c in quick_start_commands() if not c.startswith("sudo apt-get")]
+    assert commands_ == [
+        "python -m venv .venv && . .venv/bin/activate",
+        "python -m pip install -r requirements.txt && python -m streamlit run dashboard.py",
+        "python -m pip install -r requirements-dev.txt && python -m pytest",
+    ]
+
+
+def test_ci_runs_the_readmes_test_command():
+    (test_command,) = [c for c in quick_start_commands() if "pytest" in c]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci_lines = [line.strip() for line in ci.splitlines() if not line.strip().startswith("#")]
+    for requirements in re.findall(r"-r (\S+)", test_command):
+        assert any(re.search(rf"pip install .*-r {re.escape(requirements)}\b", line)
+                   for line in ci_lines), f".ci/run does not install {requirements}"
+    assert "python -m pytest" in " ".join(ci_lines)
+
+
+def requirement_names(path: Path) -> list[str]:
+    names = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.append(re.split(r"[\[=<>!~ ;]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def test_the_test_tools_are_not_in_the_apps_requirements():
+    dev = ROOT / "requirements-dev.txt"
+    assert dev.read_text(encoding="utf-8").splitlines()[0] == "-r requirements.txt"
+    test_only = {"pytest", "pypdf", "playwright", "oidc-provider-mock"}
+    assert test_only <= set(requirement_names(dev))
+    assert test_only & set(requirement_names(ROOT / "requirements.txt")) == set()

@@ -35,7 +35,7 @@ role = "analyst"
 districts = "*"
 """
 
-pytest.importorskip("oidc_provider_mock", reason="pip install -r requirements.txt (oidc-provider-mock)")
+pytest.importorskip("oidc_provider_mock", reason="pip install -r requirements-dev.txt (oidc-provider-mock)")
 pytest.importorskip("authlib", reason="pip install -r requirements.txt (Authlib, for st.login)")
 pytestmark = [
     pytest.mark.browser,

@@ -418,7 +418,11 @@ def run_browser(data_dir: str, district: str, chromium: str = "/usr/bin/chromium
     """Seconds from `streamlit run` to the first chart drawn in Chromium; then, on every page
     with charts, from choosing a district to every chart of the page redrawn (Streamlit's status
     widget gone, as many charts as before, the address carrying the district)."""
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise SystemExit("bench --browser needs Playwright: "
+                         "python -m pip install -r requirements-dev.txt") from None
 
     from reemploy import ui
     from reemploy.tools.loadtest import local_app
