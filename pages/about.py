@@ -4,7 +4,8 @@ extract holds."""
 import streamlit as st
 
 from reemploy import ui  # first: see the top of reemploy/ui.py
-from reemploy import definitions, readouts, tables
+from reemploy.i18n import N_, _
+from reemploy import definitions, i18n, readouts, tables
 from reemploy import formatting as fmt
 from reemploy.extracts import MIN_CELL_ENV_VAR
 from reemploy.figures import headline
@@ -12,25 +13,24 @@ from reemploy.figures.common import DEFAULT_MIN_CELL
 
 session = ui.open_page(
     "pages/about.py",
-    "What each figure on these pages counts, over whom, and what to keep in mind when reading it.",
+    N_("What each figure on these pages counts, over whom, and what to keep in mind when reading it."),
 )
 
-st.subheader("The data")
+st.subheader(_("The data"))
 profile = ui.extract_counts(session)
-st.caption(
-    f"Enrollments from {fmt.day(profile['first_enrolled_on'])} to "
-    f"{fmt.day(profile['last_enrolled_on'])}; the last job start recorded is "
-    f"{fmt.day(profile['last_started_on'])}. {definitions.FOLLOW_UP}"
-)
+st.caption(_("Enrollments from {first} to {last}; the last job start recorded is {started}.").format(
+    first=i18n.date(profile['first_enrolled_on']), last=i18n.date(profile['last_enrolled_on']),
+    started=i18n.date(profile['last_started_on'])) + " " + definitions.follow_up())
 selected = session.load(headline.enrollment_count_by_program)
 if selected.empty:
-    st.info("**No records match these filters.** The definitions below still apply; widen the "
-            "filters in the sidebar to see figures.", icon=":material/search_off:")
+    st.info(_("**No records match these filters.** The definitions below still apply; widen the "
+            "filters in the sidebar to see figures."), icon=":material/search_off:")
 elif not session.filters.is_empty():
-    st.caption(f"Your filters ({session.filters.describe(fmt.markdown_text)}) select "
-               f"{int(selected['enrolled_count'].sum()):,} enrollments.")
+    st.caption(_("Your filters ({filters}) select {count} enrollments.").format(
+        filters=session.filters.describe(fmt.markdown_text),
+        count=i18n.number(selected['enrolled_count'].sum())))
 
-st.subheader("What the counts leave aside")
+st.subheader(_("What the counts leave aside"))
 figures = session.load(headline.headline_by_program)
 if not figures.empty:
     st.markdown(definitions.method_markdown("unit"))
@@ -39,19 +39,23 @@ if not figures.empty:
     if note:
         st.caption(note)
 
-st.subheader("Programmes and their colours")
-ui.program_legend(definitions.PROGRAMMES)
+st.subheader(_("Programmes and their colours"))
+ui.program_legend(definitions.programme_descriptions())
 
-st.subheader("What each figure means")
+st.subheader(_("What each figure means"))
 columns = st.columns(2)
 for i, metric in enumerate(definitions.METRICS):
     with columns[i % 2].container(border=True):
         st.markdown(definitions.metric_markdown(metric))
 
-st.subheader("How the statistics work")
+st.subheader(_("How the statistics work"))
 for key in definitions.METHODS:
     if key != "unit":
         st.markdown(definitions.method_markdown(key))
-threshold = ("the default" if session.min_cell == DEFAULT_MIN_CELL
-             else f"set by {MIN_CELL_ENV_VAR}, default {DEFAULT_MIN_CELL}")
-st.caption(f"Suppression threshold in this app now: {session.min_cell} ({threshold}).")
+if session.min_cell == DEFAULT_MIN_CELL:
+    st.caption(_("Suppression threshold in this app now: {cell} people (the default).").format(
+        cell=session.min_cell))
+else:
+    st.caption(_("Suppression threshold in this app now: {cell} people (the default is {default}; "
+                 "for the operator: set by `{variable}`).").format(
+        cell=session.min_cell, default=DEFAULT_MIN_CELL, variable=MIN_CELL_ENV_VAR))

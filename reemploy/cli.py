@@ -171,7 +171,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from reemploy import export, pack
+    from reemploy import export, i18n, pack
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
@@ -208,9 +208,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     def load(question, for_filters: Filters, **options):
         return question(con, extract, for_filters, min_cell, **options)
 
+    # Every period a figure of the pack covers (pack.measure_periods), not only the 180-day one.
+    for view in pack.views_of(filters, extract.as_of, load=load, min_cell=min_cell):
+        reason = disclosure.withheld_view(con, extract, view, min_cell)
+        if reason:
+            print(f"error: the pack is withheld: for {view.describe()}, {reason} (data/README.md, "
+                  "Threat model). Widen the filters.", file=sys.stderr)
+            return 2
     started = dt.datetime.now()
-    document = pack.build_pack(load, extract.as_of, filters, min_cell)
-    pack.write_pack(document, out)
+    with i18n.using(args.lang):
+        document = pack.build_pack(load, extract.as_of, filters, min_cell)
+        pack.write_pack(document, out)
     seconds = (dt.datetime.now() - started).total_seconds()
     print(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(document.sections)} charts, "
           f"{filters.describe()}) in {seconds:.1f} s", file=sys.stderr)
@@ -337,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="write the meeting pack (headline figures and key charts) as HTML or PDF")
     export.add_argument("--out", required=True, metavar="FILE.html|FILE.pdf",
                         help="the file to write; its suffix picks the format")
+    export.add_argument("--lang", choices=("en", "zh"), default="en",
+                        help="the language of the pack: en (English, the default) or zh "
+                             "(Simplified Chinese)")
     add_filter_arguments(export)
     export.set_defaults(handler=_cmd_export)
 

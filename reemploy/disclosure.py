@@ -29,10 +29,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from reemploy import i18n
 from reemploy.cache import answer
 from reemploy.db import query_params, run_query
 from reemploy.extracts import Extract
 from reemploy.filters import Filters
+from reemploy.i18n import _, N_
+from reemploy.labels import level_label, program_label
 
 # Filter attribute -> the query_set_counts column holding the selected value an enrollment matches.
 DIMENSIONS = {
@@ -43,8 +46,11 @@ DIMENSIONS = {
     "educations": "selected_education",
 }
 PERIOD = "period"
-LABELS = {"districts": "district", "sectors": "prior sector", "genders": "gender",
-          "age_bands": "age band", "educations": "education", PERIOD: "enrollment period"}
+LABELS = {"districts": N_("district"), "sectors": N_("prior sector"), "genders": N_("gender"),
+          "age_bands": N_("age band"), "educations": N_("education"), PERIOD: N_("enrollment period")}
+# Filter attribute -> the characteristic whose level labels its values take (the others are names
+# from the data, shown as they are).
+LEVELS = {"genders": "gender", "age_bands": "age_band", "educations": "education"}
 # Every denominator a figure of a view uses (the numerators are within them).
 COUNTS = ("enrolled_count", "exited_count", "followed_90d_count", "followed_180d_count",
           "followed_365d_count", "placed_by_as_of_count")
@@ -54,11 +60,39 @@ REASON_DIFFERENCING = "differencing"
 
 @dataclass(frozen=True)
 class Risk:
-    """Why a view or cell is withheld, for the notice (never a count)."""
+    """Why a view or cell is withheld, for the notice (never a count): `causes` are
+    ("without", (filter attributes dropped...)) or ("value", filter attribute, value), each
+    against min_cell; `reason` says them in the current language."""
 
     program_type: str
     cell: str | None
-    reason: str
+    causes: tuple = ()
+    min_cell: int = 0
+
+    @property
+    def reason(self) -> str:
+        return reason_text(self.causes, self.min_cell)
+
+
+def _value_label(attr: str, value: str) -> str:
+    return level_label(LEVELS[attr], value) if attr in LEVELS else str(value)
+
+
+def cause_text(cause: tuple, min_cell: int) -> str:
+    """One cause of a Risk in words, in the current language."""
+    if cause[0] == "without":
+        return _("the same view without its {filters} filter differs from it by fewer than "
+                 "{min_cell} people").format(filters=i18n.join([_(LABELS[d]) for d in cause[1]]),
+                                             min_cell=i18n.number(min_cell))
+    _kind, attr, value = cause
+    return _("with or without the {filter} {value} the view differs by fewer than {min_cell} "
+             "people").format(filter=_(LABELS[attr]), value=_value_label(attr, value),
+                              min_cell=i18n.number(min_cell))
+
+
+def reason_text(causes, min_cell: int) -> str:
+    """The causes of a Risk in words, one after the other."""
+    return _("; ").join(cause_text(cause, min_cell) for cause in causes)
 
 
 def _small(counts: np.ndarray, min_cell: int) -> np.ndarray:
@@ -109,16 +143,15 @@ def differencing_risks(con: duckdb.DuckDBPyConnection, extract: Extract, filters
     inside = np.logical_and.reduce([everything, *members.values()])
     view = total(inside)
     shown = view.any(axis=1)
-    reasons: list[list[str]] = [[] for _ in range(n_groups)]
+    reasons: list[list[tuple]] = [[] for _group in range(n_groups)]
     names = list(members)
     for size in range(1, len(names) + 1):
         for dropped in combinations(names, size):
             parent = np.logical_and.reduce([everything, *(members[m] for m in names if m not in dropped)])
             bad = _small(total(parent) - view, min_cell) & shown
-            text = ("the same view without its " + " and ".join(LABELS[d] for d in dropped)
-                    + f" filter differs from it by fewer than {min_cell} people")
+            cause = ("without", tuple(dropped))
             for g in np.flatnonzero(bad):
-                reasons[g].append(text)
+                reasons[g].append(cause)
     for attr in set_dimensions:
         values = getattr(filters, attr)
         if len(values) < 2:
@@ -127,23 +160,38 @@ def differencing_risks(con: duckdb.DuckDBPyConnection, extract: Extract, filters
         for value in values:
             part = total(inside & (column == value))
             bad = (_small(part, min_cell) | _small(view - part, min_cell)) & shown
-            text = (f"with or without the {LABELS[attr]} {value} the view differs by fewer than "
-                    f"{min_cell} people")
+            cause = ("value", attr, value)
             for g in np.flatnonzero(bad):
-                reasons[g].append(text)
-    return [Risk(program, None if pd.isna(cell) else cell, "; ".join(dict.fromkeys(why)))
+                reasons[g].append(cause)
+    return [Risk(program, None if pd.isna(cell) else cell, tuple(dict.fromkeys(why)), min_cell)
             for (program, cell), why in zip(labels, reasons) if why]
+
+
+def withheld_text(risks: list[Risk]) -> str | None:
+    """The notice's reason for risks of a whole view, in the current language: the first
+    risk's causes and the programmes concerned (labels); None when there are none."""
+    if not risks:
+        return None
+    programmes = _(", ").join(program_label(p) for p in dict.fromkeys(r.program_type for r in risks))
+    return _("{reason} (programme: {programmes})").format(reason=risks[0].reason,
+                                                          programmes=programmes)
 
 
 @answer
 def withheld_view(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
                   min_cell: int) -> str | None:
-    """Why the whole view under `filters` is withheld, or None when it may be shown."""
-    risks = differencing_risks(con, extract, filters, min_cell)
-    if not risks:
-        return None
-    programmes = ", ".join(dict.fromkeys(r.program_type for r in risks))
-    return f"{risks[0].reason} (programme: {programmes})"
+    """Why the whole view under `filters` is withheld, or None when it may be shown. An answer
+    shared by every session, so always in English (the source language; the command line
+    prints it): a page shows withheld_reason, which says it in the page's language."""
+    with i18n.using("en"):
+        return withheld_text(differencing_risks(con, extract, filters, min_cell))
+
+
+def withheld_reason(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,
+                    min_cell: int) -> str | None:
+    """withheld_view in the current language, for the page's notice (not stored: the counts it
+    rests on are, see query_set_counts)."""
+    return withheld_text(differencing_risks(con, extract, filters, min_cell))
 
 
 def withheld_cells(con: duckdb.DuckDBPyConnection, extract: Extract, filters: Filters,

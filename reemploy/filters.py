@@ -6,7 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field, fields, replace
 from typing import Iterable, Mapping
 
+from reemploy import i18n
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
+from reemploy.i18n import _, N_
+from reemploy.labels import level_label, program_label
 
 # URL query parameter -> Filters attribute. The URL names are short because officials share links.
 URL_KEYS = {
@@ -18,6 +21,26 @@ URL_KEYS = {
     "education": "educations",
 }
 DATE_KEYS = {"from": "date_from", "to": "date_to"}
+# How a notice names a link's parameter: in English its name in the link, in other languages
+# what it is.
+KEY_LABELS = {"district": N_("district"), "sector": N_("sector"), "program": N_("program"),
+              "gender": N_("gender"), "age": N_("age"), "education": N_("education"),
+              "from": N_("from"), "to": N_("to")}
+
+
+def _key(url_key: str) -> str:
+    return _(KEY_LABELS[url_key]) if url_key in KEY_LABELS else url_key
+
+# Filters attribute -> how describe() names it, and how each of its values reads (codes become
+# labels; districts and sectors are names from the data, shown as they are).
+DESCRIBED = {
+    "districts": (N_("district"), str),
+    "sectors": (N_("prior sector"), str),
+    "programs": (N_("programme"), program_label),
+    "genders": (N_("gender"), lambda value: level_label("gender", value)),
+    "age_bands": (N_("age"), lambda value: level_label("age_band", value)),
+    "educations": (N_("education"), lambda value: level_label("education", value)),
+}
 
 
 @dataclass(frozen=True)
@@ -93,28 +116,28 @@ class Filters:
         return out
 
     def describe(self, quote=str) -> str:
-        """A short human sentence for captions and export covers; `quote` is applied to each
-        value from the data (formatting.markdown_text where it is shown as Markdown)."""
+        """A short human sentence for captions and export covers, in the current language, with
+        labels for the coded filters ("programme: Skills training; gender: Women"); `quote` is
+        applied to each value shown (formatting.markdown_text where it is shown as Markdown)."""
         parts = []
-        labels = {
-            "districts": "district",
-            "sectors": "prior sector",
-            "programs": "programme",
-            "genders": "gender",
-            "age_bands": "age",
-            "educations": "education",
-        }
+        values_separator = _(", ")
         if self.scope is not None:
-            parts.append(f"access: {', '.join(self.scope) or 'no district'}")
-        for attr, label in labels.items():
+            parts.append(_("access: {districts}").format(
+                districts=values_separator.join(quote(d) for d in self.scope) or _("no district")))
+        for attr, (label, shown) in DESCRIBED.items():
             values = getattr(self, attr)
             if values:
-                parts.append(f"{label}: {', '.join(quote(v) for v in values)}")
-        if self.date_from or self.date_to:
-            start = self.date_from.isoformat() if self.date_from else "start"
-            end = self.date_to.isoformat() if self.date_to else "as_of"
-            parts.append(f"enrolled {start} to {end}")
-        return "; ".join(parts) if parts else "all enrollments"
+                parts.append(_("{filter}: {values}").format(
+                    filter=_(label), values=values_separator.join(quote(shown(v)) for v in values)))
+        if self.date_from and self.date_to:
+            parts.append(_("enrolled {start} to {end}").format(
+                start=i18n.date(self.date_from), end=i18n.date(self.date_to)))
+        elif self.date_from:
+            parts.append(_("enrolled from {start} to the data's cut-off date").format(
+                start=i18n.date(self.date_from)))
+        elif self.date_to:
+            parts.append(_("enrolled up to {end}").format(end=i18n.date(self.date_to)))
+        return _("; ").join(parts) if parts else _("all enrollments")
 
     def slug(self, max_length: int = 60) -> str:
         """A file-name-safe summary of the filters (`all` when none)."""
@@ -145,15 +168,17 @@ def _shorten(value: str, limit: int = 40) -> str:
     text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
                    for ch in value)
     text = text if len(text) <= limit else text[: limit - 3] + "…"
-    return "`" + text.replace("`", "\u02cb") + "`" if text else "(empty)"
+    return "`" + text.replace("`", "\u02cb") + "`" if text else _("(empty)")
 
 
 def _listed(values: list[str]) -> str:
     """Up to SHOWN_VALUES distinct values, then how many more."""
     distinct = list(dict.fromkeys(values))
-    shown = ", ".join(_shorten(v) for v in distinct[:SHOWN_VALUES])
+    shown = _(", ").join(_shorten(v) for v in distinct[:SHOWN_VALUES])
     more = len(distinct) - SHOWN_VALUES
-    return shown + (f" and {more:,} more" if more > 0 else "")
+    if more <= 0:
+        return shown
+    return _("{values} and {count} more").format(values=shown, count=i18n.number(more))
 
 
 def _parse_date(raw: str) -> dt.date | None:
@@ -183,14 +208,17 @@ def _link_date(url_key: str, raw_values: list[str], date_range, notices: list[st
         elif parsed not in valid:
             valid.append(parsed)
     if invalid:
-        notices.append(f"Ignored invalid {url_key} date(s) {_listed(invalid)} (use YYYY-MM-DD).")
+        notices.append(_("Ignored invalid {key} date(s) {values} (use YYYY-MM-DD).").format(
+            key=_key(url_key), values=_listed(invalid)))
     if outside:
-        dates = ", ".join(str(d) for d in dict.fromkeys(outside))
-        notices.append(f"Ignored {url_key} date(s) {dates}: the data run from {date_range[0]} "
-                       f"to {date_range[1]}.")
+        dates = _(", ").join(i18n.date(d) for d in dict.fromkeys(outside))
+        notices.append(_("Ignored {key} date(s) {dates}: the data run from {first} to "
+                         "{last}.").format(key=_key(url_key), dates=dates, first=i18n.date(date_range[0]),
+                                           last=i18n.date(date_range[1])))
     if len(valid) > 1:
-        others = ", ".join(str(d) for d in valid[:-1])
-        notices.append(f"A link takes one {url_key} date: used {valid[-1]}, ignored {others}.")
+        others = _(", ").join(i18n.date(d) for d in valid[:-1])
+        notices.append(_("A link takes one {key} date: used {used}, ignored {others}.").format(
+            key=_key(url_key), used=i18n.date(valid[-1]), others=others))
     return valid[-1] if valid else None
 
 
@@ -212,7 +240,8 @@ def parse_query_params(
     known_keys = set(URL_KEYS) | set(DATE_KEYS)
     unknown = [key for key in params if key not in known_keys]
     if unknown:
-        notices.append(f"Ignored unknown URL parameter(s) {_listed(unknown)}.")
+        notices.append(_("Ignored unknown URL parameter(s) {values}.").format(
+            values=_listed(unknown)))
     for url_key, attr in URL_KEYS.items():
         if url_key not in params:
             continue
@@ -222,7 +251,8 @@ def parse_query_params(
         kept = {value for value in raw_values if value in allowed_set}
         dropped = [value for value in raw_values if value not in allowed_set and value != ""]
         if dropped:
-            notices.append(f"Ignored unknown {url_key} value(s) {_listed(dropped)}.")
+            notices.append(_("Ignored unknown {key} value(s) {values}.").format(
+                key=_key(url_key), values=_listed(dropped)))
         # Keep the catalogue order so the same selection always gives the same cache key.
         values[attr] = tuple(v for v in allowed if v in kept)
     for url_key, attr in DATE_KEYS.items():
@@ -230,9 +260,8 @@ def parse_query_params(
             values[attr] = _link_date(url_key, _values(params[url_key]), date_range, notices)
     filters = Filters(**values)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        notices.append(
-            f"Ignored the period: from {filters.date_from} is after to {filters.date_to}."
-        )
+        notices.append(_("Ignored the period: from {start} is after to {end}.").format(
+            start=i18n.date(filters.date_from), end=i18n.date(filters.date_to)))
         filters = replace(filters, date_from=None, date_to=None)
     return ParsedFilters(filters, notices)
 
@@ -279,14 +308,18 @@ def quick_periods(first: dt.date, as_of: dt.date) -> list[QuickPeriod]:
     quarter_start = month_start(_months_later(quarter_end, -2))
     if quarter_end >= first:
         quarter = (quarter_end.month - 1) // 3 + 1
-        periods.append(QuickPeriod(f"Last full quarter: {quarter_end.year} Q{quarter}",
-                                   quarter_start, quarter_end))
+        periods.append(QuickPeriod(
+            _("Last full quarter: {quarter}").format(quarter=i18n.quarter(quarter_end.year, quarter)),
+            quarter_start, quarter_end))
     year_start = month_start(_months_later(last_full, -11))
     if last_full >= first:
-        periods.append(QuickPeriod(f"Last 12 full months: to {last_full:%Y-%m}", year_start, last_full))
+        periods.append(QuickPeriod(
+            _("Last 12 full months: to {month}").format(month=i18n.month(last_full)),
+            year_start, last_full))
     for year in range(as_of.year, first.year - 1, -1):
         end = min(dt.date(year, 12, 31), as_of)
-        label = f"{year}" if end == dt.date(year, 12, 31) else f"{year} to {end:%Y-%m-%d}"
+        label = (_("{year}").format(year=year) if end == dt.date(year, 12, 31) else
+                 _("{year} to {date}").format(year=year, date=i18n.date(end)))
         periods.append(QuickPeriod(label, dt.date(year, 1, 1), end))
     return periods
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from reemploy.i18n import N_
+
 FLOW_COLUMNS = ("prior_sector", "placement_sector", "placement_employer_type")
 
 
 # The node every flow under min_cell is folded into, in whichever column it had to be folded.
-SMALL_FLOWS = "other (small flows)"
+# A code in the answers (reemploy.figures keep it as it is); the charts show it translated.
+SMALL_FLOWS = N_("other (small flows)")
 
 
 FLOW_STAGES = {
@@ -71,3 +74,34 @@ def fold_small_flows(paths: pd.DataFrame, min_cell: int) -> tuple[pd.DataFrame, 
     folded["placement_count"] = count
     folded = folded.groupby(columns, as_index=False, sort=True)["placement_count"].sum()
     return folded.reset_index(drop=True), left_out
+
+
+def flow_matrix(flows: pd.DataFrame, program: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The prior sector -> new sector flows of one programme (placement_flows_by_sector, already
+    folded and suppressed) as a grid: (counts, shares), prior sectors as rows, new sectors as
+    columns, each ordered by its number of first jobs with SMALL_FLOWS last.
+
+    Nothing is computed but the reshaping: a count is a drawn flow of the answer; a cell with no
+    drawn flow (none, or folded into SMALL_FLOWS because it was small) or a suppressed one is NaN,
+    and so is its share. A share is the cell's count over its row's drawn count, the share of the
+    row's first jobs that are drawn (folded flows sit in the SMALL_FLOWS row or column).
+    """
+    part = flows[(flows["program_type"] == program) & (flows["stage"] == "prior_to_sector")]
+    part = part[~part["placement_count_suppressed"].astype(bool) & part["placement_count"].notna()]
+    if part.empty:
+        empty = pd.DataFrame(dtype="float64")
+        return empty, empty.copy()
+    counts = part.pivot_table(index="source", columns="target", values="placement_count",
+                              aggfunc="sum").astype("float64")
+
+    def order(totals: pd.Series) -> list[str]:
+        frame = pd.DataFrame({"name": totals.index, "total": totals.to_numpy()})
+        frame["small"] = frame["name"] == SMALL_FLOWS
+        frame = frame.sort_values(["small", "total", "name"], ascending=[True, False, True],
+                                  kind="stable")
+        return frame["name"].tolist()
+
+    counts = counts.loc[order(counts.sum(axis=1)), order(counts.sum(axis=0))]
+    counts.index.name, counts.columns.name = "prior_sector", "placement_sector"
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    return counts, shares

@@ -7,7 +7,7 @@ constant reads in the language of whichever session draws it. Text defined at im
 Names from the data (districts, sectors, courses) are never translated.
 
 The catalogues live in reemploy/locale/<lang>/LC_MESSAGES/messages.po (extracted with
-`pybabel extract`, see README, "Translations"); they are compiled in memory on first use, so
+`pybabel extract`, see docs/translation.md); they are compiled in memory on first use, so
 there is no compiled file to keep in step.
 """
 
@@ -158,14 +158,14 @@ def percent(value: float, digits: int = 1) -> str:
 def date(value) -> str:
     """A day as the language writes it in running text (2002-12-31 / 2002年12月31日)."""
     if language() == "en":
-        return f"{value:%Y-%m-%d}"
+        return value.isoformat()[:10]
     return babel_dates.format_date(value, format="long", locale=locale())
 
 
 def month(value) -> str:
     """A month (2002-12 / 2002年12月)."""
     if language() == "en":
-        return f"{value:%Y-%m}"
+        return f"{value.year:04d}-{value.month:02d}"
     return babel_dates.format_skeleton("yMMM", value, locale=locale())
 
 
@@ -180,3 +180,16 @@ def join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return _("{items} and {last}").format(items=_(", ").join(items[:-1]), last=items[-1])
+
+
+def fixed(format_func):
+    """`format_func` bound to the language current now: a widget's labels read the same
+    whichever thread formats them (Streamlit's test runner formats a widget's value outside the
+    page run, where no language is set)."""
+    code = language()
+
+    def formatted(value):
+        with using(code):
+            return format_func(value)
+
+    return formatted

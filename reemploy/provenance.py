@@ -1,6 +1,8 @@
 """Where an extract came from and how fresh it is: the manifest and the last import report.
 
-Pure helpers for the Data page (no Streamlit here).
+Pure helpers for the Data page (no Streamlit here). Sentences are in the language of the current
+run (reemploy.i18n); the report tables keep their column names (the page configures columns by
+them) and COLUMN_TITLES / column_titles() say how each reads.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from reemploy import i18n
 from reemploy.extracts import Extract
+from reemploy.i18n import _, N_
 
 STALE_DAYS_ENV_VAR = "REEMPLOY_STALE_DAYS"
 DEFAULT_STALE_DAYS = 90
@@ -59,19 +63,31 @@ class Freshness:
         return self.days > self.limit
 
     def explanation(self) -> str:
-        """Why the warning shows, in one paragraph."""
-        against = (f"the day it was imported ({self.reference.isoformat()})" if self.imported
-                   else f"today ({self.reference.isoformat()})")
-        text = (
-            f"The data end on {self.as_of.isoformat()}, {self.days:,} days before {against}: more "
-            f"than the {self.limit} days allowed ({STALE_DAYS_ENV_VAR}). The figures say nothing "
-            f"about enrollments or jobs after {self.as_of.isoformat()}; people not yet placed on "
-            "that date count as still searching."
-        )
+        """Why the warning shows, in one paragraph (no setting names: see operator_note)."""
+        if self.imported:
+            text = _("The data end on {as_of}, {days} days before the day it was imported "
+                     "({reference}): more than the {limit} days allowed.")
+        else:
+            text = _("The data end on {as_of}, {days} days before today ({reference}): more than "
+                     "the {limit} days allowed.")
+        text = text.format(as_of=i18n.date(self.as_of), days=i18n.number(self.days),
+                           reference=i18n.date(self.reference), limit=i18n.number(self.limit))
+        text = _("{sentence} {next_sentence}").format(
+            sentence=text,
+            next_sentence=_("The figures say nothing about enrollments or jobs after {as_of}; "
+                            "people not yet placed on that date count as still "
+                            "searching.").format(as_of=i18n.date(self.as_of)))
         if self.synthetic:
-            text += (" This is the synthetic sample (`python -m reemploy generate`), whose dates "
-                     "are fictional; import real exports to replace it.")
+            text = _("{sentence} {next_sentence}").format(
+                sentence=text,
+                next_sentence=_("This is the synthetic sample (`python -m reemploy generate`), "
+                                "whose dates are fictional; import real exports to replace it."))
         return text
+
+    def operator_note(self) -> str:
+        """For the operator: which setting sets the limit."""
+        return _("The limit of {limit} days is set by the environment variable "
+                 "{variable}.").format(limit=i18n.number(self.limit), variable=STALE_DAYS_ENV_VAR)
 
 
 def extract_freshness(extract: Extract, today: dt.date, limit: int) -> Freshness:
@@ -95,6 +111,30 @@ def import_report(extract: Extract) -> dict | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return report if isinstance(report, dict) and isinstance(report.get("tables"), dict) else None
+
+
+# How the columns of report_counts, report_reasons and report_sources read on screen.
+COLUMN_TITLES = {
+    "table": N_("table"),
+    "source file": N_("source file"),
+    "read": N_("read"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "reason": N_("reason"),
+    "rows": N_("rows"),
+    "file": N_("file"),
+    "format": N_("format"),
+    "read as": N_("read as"),
+    "bytes": N_("bytes"),
+    "sha256": N_("SHA-256"),
+    "ignored columns": N_("ignored columns"),
+}
+
+
+def column_titles(columns) -> dict[str, str]:
+    """Column name -> its title in the current language, for st.column_config or rename."""
+    return {column: _(COLUMN_TITLES[column]) if column in COLUMN_TITLES else column
+            for column in columns}
 
 
 def report_counts(report: dict) -> pd.DataFrame:
@@ -138,11 +178,17 @@ def report_sources(report: dict) -> pd.DataFrame:
 
 
 def describe_import(report: dict) -> str:
-    """One sentence: when the import finished, its id and its as_of."""
+    """One sentence: when the import finished, its id and the date its data run to."""
     finished = report.get("finished_at", "")
     try:
         when = dt.datetime.fromisoformat(finished).strftime("%Y-%m-%d %H:%M UTC")
     except (TypeError, ValueError):
-        when = finished or "at an unknown time"
-    return (f"Imported {when} (import `{str(report.get('import_id', ''))[:8]}`) with as_of "
-            f"{report.get('as_of', '?')}.")
+        when = finished or None
+    as_of = report.get("as_of")
+    try:
+        as_of = i18n.date(dt.date.fromisoformat(str(as_of)))
+    except ValueError:
+        as_of = str(as_of) if as_of else "?"
+    template = (_("Imported {when} (import `{import_id}`), with data up to {as_of}.") if when else
+                _("Imported at an unknown time (import `{import_id}`), with data up to {as_of}."))
+    return template.format(when=when, import_id=str(report.get("import_id", ""))[:8], as_of=as_of)

@@ -6,8 +6,10 @@ The only module of the package that imports streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from functools import partial
@@ -27,13 +29,15 @@ import streamlit as st
 from reemploy import charts, figures, provenance, readouts, tables  # noqa: F401
 from reemploy import cache, definitions, disclosure, export, pack
 from reemploy import formatting as fmt
-from reemploy import access
+from reemploy import access, i18n
+from reemploy.i18n import N_, _
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.labels import level_label, program_color, program_label
+from reemploy.figures.common import UNRELIABLE_BELOW
 from reemploy.db import connect
 from reemploy.charts.style import use_house_template
 from reemploy.figures import catalogue, headline
-from reemploy.tools.warm import start_warming
+from reemploy.tools.warm import WARM_ENV_VAR, start_warming
 from reemploy.extracts import (
     DEFAULT_DATA_DIR,
     Extract,
@@ -52,26 +56,26 @@ SAMPLE_SIZE = 200_000
 SESSION_STATE_KEY = "_reemploy_session"
 
 # Page files and their labels. The pages/ folder makes Streamlit run in its pages-directory
-# mode (see README, "Why pages/ without st.navigation"); the built-in list is hidden in
+# mode (docs/architecture.md, "Why pages/ without st.navigation"); the built-in list is hidden in
 # .streamlit/config.toml and this one is drawn instead, with proper labels and order.
 PAGES = (
-    ("dashboard.py", "Overview", ":material/dashboard:"),
-    ("pages/compare_programs.py", "Compare programmes", ":material/compare_arrows:"),
-    ("pages/districts.py", "Districts", ":material/map:"),
-    ("pages/sectors.py", "Sectors", ":material/factory:"),
-    ("pages/trends.py", "Trends", ":material/trending_up:"),
-    ("pages/who_benefits.py", "Who benefits", ":material/groups:"),
-    ("pages/data.py", "Data", ":material/database:"),
-    ("pages/about.py", "About the numbers", ":material/info:"),
-    ("pages/meeting_pack.py", "Meeting pack", ":material/slideshow:"),
+    ("dashboard.py", N_("Overview"), ":material/dashboard:"),
+    ("pages/compare_programs.py", N_("Compare programmes"), ":material/compare_arrows:"),
+    ("pages/districts.py", N_("Districts"), ":material/map:"),
+    ("pages/sectors.py", N_("Sectors"), ":material/factory:"),
+    ("pages/trends.py", N_("Trends"), ":material/trending_up:"),
+    ("pages/who_benefits.py", N_("Who benefits"), ":material/groups:"),
+    ("pages/data.py", N_("Data"), ":material/database:"),
+    ("pages/about.py", N_("About the numbers"), ":material/info:"),
+    ("pages/meeting_pack.py", N_("Meeting pack"), ":material/slideshow:"),
 )
 
 WIDGET_HELP = {
-    "district": "District of the enrollment.",
-    "sector": "The sector of the job the person lost.",
-    "program": "Skills training: vocational courses. Mindset training: job-choice concepts, "
-               "job-search motivation and self-employment courses. Combined: both. No training: "
-               "registered job seekers without training (the comparison group).",
+    "district": N_("District of the enrollment."),
+    "sector": N_("The sector of the job the person lost."),
+    "program": N_("Skills training: vocational courses. Mindset training: job-choice concepts, "
+                  "job-search motivation and self-employment courses. Combined: both. No "
+                  "training: registered job seekers without training (the comparison group)."),
 }
 # The widgets hold the contract's codes (the URL and the CLI use them: ?program=skills); people
 # read labels.
@@ -113,6 +117,14 @@ PRELOAD_AFTER_S = 10
 PRELOAD_PAUSE_S = 0.005
 
 
+def _preload(extract: Extract) -> None:
+    cache.preload(extract, PRELOAD_PAUSE_S)
+    # The first PNG of a session would wait seconds for the image browser to start (4.4 s
+    # against 0.3 s once started). Not when warming is off (REEMPLOY_WARM=0, the tests).
+    if os.environ.get(WARM_ENV_VAR, "1") != "0":
+        export.warm_browser()
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
     extract = open_extract(path)
@@ -120,7 +132,7 @@ def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
     # meeting opens first are answered without a query. After the first page run rather than
     # beside it: the reading holds the interpreter for seconds and would delay the first chart
     # (a page asks the store for its own answers anyway).
-    preload = threading.Timer(PRELOAD_AFTER_S, cache.preload, args=(extract, PRELOAD_PAUSE_S))
+    preload = threading.Timer(PRELOAD_AFTER_S, _preload, args=(extract,))
     preload.daemon = True
     preload.start()
     return connect(extract)
@@ -185,42 +197,95 @@ def load_extract() -> Extract:
         try:
             empty = is_empty(path)
         except OSError as exc:  # an unreadable folder
-            raise ExtractError(f"The extract folder {path} cannot be read ({exc.strerror}).",
-                               "Give the app's user permission to read it, or choose another "
-                               "folder.") from exc
+            raise ExtractError(
+                _("The extract folder {path} cannot be read ({reason}).").format(
+                    path=path, reason=exc.strerror),
+                _("Give the app's user permission to read it, or choose another folder.")) from exc
         # Only the default folder is filled with the sample: a folder named by REEMPLOY_DATA may
         # be a home folder or an unmounted mount point, and must not get 200,000 rows (issue 13).
         if not is_remote(str(path)) and not empty:
             _clean_leftovers(str(path))
         if empty and path == DEFAULT_DATA_DIR:
-            with st.spinner(f"First start: generating the sample extract ({SAMPLE_SIZE:,} enrollments)…"):
+            with st.spinner(_("First start: generating the sample data ({count} enrollments), "
+                              "about ten seconds…").format(count=i18n.number(SAMPLE_SIZE)),
+                            show_time=True):
                 _ensure_sample(str(path))
         elif empty and not is_remote(str(path)) and not (Path(path).exists() and not Path(path).is_dir()):
             raise ExtractError(
-                f"There is no extract in {path}." if Path(path).exists() else
-                f"The extract folder {path} does not exist.",
-                "Import one with `python -m reemploy import --enrollments FILE --placements FILE "
-                f"--as-of YYYY-MM-DD --out {path}`, or unset REEMPLOY_DATA to use the sample in "
-                "data/extracts/. (Only that default folder is filled with the sample by itself.)")
+                (_("There is no extract in {path}.") if Path(path).exists() else
+                 _("The extract folder {path} does not exist.")).format(path=path),
+                _("Import one with `python -m reemploy import --enrollments FILE --placements FILE "
+                  "--as-of YYYY-MM-DD --out {path}`, or unset `REEMPLOY_DATA` to use the sample in "
+                  "`data/extracts/`. (Only that default folder is filled with the sample by "
+                  "itself.)").format(path=path))
         extract = open_extract(path)
         # Connecting reads every row once (db.connect), so a file damaged inside fails here,
         # with this page, rather than in the first query a page runs. Cached: once per version.
         if not _catalogue(extract)["profile"]["enrollment_count"]:
-            raise ExtractError(f"The extract in {extract.location} holds no enrollments: there is "
-                               "nothing to count.")
+            raise ExtractError(_("The extract in {path} holds no enrollments: there is nothing "
+                                 "to count.").format(path=extract.location))
         return extract
     except (ExtractError, OSError) as exc:
         if not isinstance(exc, ExtractError):
-            exc = ExtractError(f"The extract in {path} cannot be read ({exc.strerror or exc}).",
-                               "Check that the folder is there and readable, then reload the page.")
-        st.error(f"**The extract cannot be used.** {exc.problem}", icon=":material/error:")
-        st.markdown(f"**How to fix it:** {exc.fix}")
-        st.caption(f"Extract folder: `{path}` (set it with the environment variable REEMPLOY_DATA).")
+            exc = ExtractError(
+                _("The extract in {path} cannot be read ({reason}).").format(
+                    path=path, reason=exc.strerror or exc),
+                _("Check that the folder is there and readable, then reload the page."))
+        st.error(_("**The data cannot be used.** {problem}").format(problem=exc.problem),
+                 icon=":material/error:")
+        if exc.fix:
+            st.markdown(_("**How to fix it:** {fix}").format(fix=exc.fix))
+        st.caption(_("For the operator: the data folder is `{path}` (the environment variable "
+                     "`REEMPLOY_DATA` sets it).").format(path=path))
         st.stop()
 
 
 def _raw_query_params() -> dict[str, list[str]]:
-    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    # The language is not a filter: choose_language reads it, the filters never see it.
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()
+            if key != LANGUAGE_KEY}
+
+
+LANGUAGE_KEY = "lang"
+LANGUAGE_MEMORY = "_reemploy_language"
+LANGUAGE_PAGE = "_reemploy_language_page"
+
+
+def browser_language() -> str:
+    """The language the browser asks for (its locale, else its Accept-Language header), when
+    the dashboard has it; English otherwise."""
+    try:
+        wanted = st.context.locale or st.context.headers.get("Accept-Language")
+    except (AttributeError, RuntimeError):
+        wanted = None
+    return i18n.from_accept_language(wanted)
+
+
+def choose_language(current_page: str) -> str:
+    """The language of this run, made current (reemploy.i18n).
+
+    As with the filters: a page view that starts from a link carrying ?lang= takes it; within a
+    page the official's choice in the sidebar stands; a switch to another page keeps it; a
+    session's first run without one in the link follows the browser."""
+    state = st.session_state
+    link = st.query_params.get(LANGUAGE_KEY)
+    starts_view = state.get(LANGUAGE_PAGE) != current_page
+    if starts_view and link in i18n.LANGUAGES:
+        code = link
+    elif state.get(LANGUAGE_KEY) in i18n.LANGUAGES:
+        code = state[LANGUAGE_KEY]
+    elif state.get(LANGUAGE_MEMORY) in i18n.LANGUAGES:
+        code = state[LANGUAGE_MEMORY]
+    else:
+        code = browser_language()
+    state[LANGUAGE_KEY] = state[LANGUAGE_MEMORY] = code
+    state[LANGUAGE_PAGE] = current_page
+    return i18n.set_language(code)
+
+
+def link_params(filters: Filters) -> dict[str, list[str]]:
+    """The query string of this view: the filters and the language."""
+    return {**filters.to_query_params(), LANGUAGE_KEY: [i18n.language()]}
 
 
 def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> Session:
@@ -246,38 +311,48 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
     link_notices = restore_filters(current_page, narrowed, parsed)
 
     with st.sidebar:
+        # Both languages name the choice, so whoever cannot read the current one finds it.
+        st.segmented_control("语言 · Language", tuple(i18n.LANGUAGES), key=LANGUAGE_KEY,
+                             format_func=i18n.LANGUAGES.get, selection_mode="single",
+                             label_visibility="collapsed")
         navigation = st.container()
         st.divider()
-        st.markdown("**Filters**")
+        st.markdown(_("**Filters**"))
         widgets = (
-            ("district", "District", options["districts"]),
-            ("sector", "Prior sector", options["sectors"]),
-            ("program", "Programme", PROGRAM_TYPES),
+            ("district", _("District"), options["districts"]),
+            ("sector", _("Prior sector"), options["sectors"]),
+            ("program", _("Programme"), PROGRAM_TYPES),
         )
         for key, label, values in widgets:
-            st.multiselect(label, values, key=key, placeholder="All", help=WIDGET_HELP.get(key),
-                           format_func=WIDGET_LABELS.get(key, str))
+            help_text = WIDGET_HELP.get(key)
+            st.multiselect(label, values, key=key, placeholder=_("All"),
+                           help=_(help_text) if help_text else None,
+                           format_func=i18n.fixed(WIDGET_LABELS.get(key, str)))
         period_widgets(low, extract.as_of)
-        with st.expander("Who: gender, age, education"):
-            st.multiselect("Gender", GENDERS, key="gender", placeholder="All",
-                           format_func=WIDGET_LABELS["gender"])
-            st.multiselect("Age band", AGE_BANDS + ("unknown",), key="age", placeholder="All",
-                           format_func=WIDGET_LABELS["age"])
-            st.multiselect("Education", EDUCATION_LEVELS, key="education", placeholder="All",
-                           format_func=WIDGET_LABELS["education"])
-        st.button("Clear filters", on_click=clear_filters, key="sidebar_clear",
+        with st.expander(_("Who: gender, age, education")):
+            st.multiselect(_("Gender"), GENDERS, key="gender", placeholder=_("All"),
+                           format_func=i18n.fixed(WIDGET_LABELS["gender"]))
+            st.multiselect(_("Age band"), AGE_BANDS + ("unknown",), key="age",
+                           placeholder=_("All"), format_func=i18n.fixed(WIDGET_LABELS["age"]))
+            st.multiselect(_("Education"), EDUCATION_LEVELS, key="education",
+                           placeholder=_("All"), format_func=i18n.fixed(WIDGET_LABELS["education"]))
+        st.button(_("Clear filters"), on_click=clear_filters, key="sidebar_clear",
                   icon=":material/filter_alt_off:")
-        counts = f"{info['profile']['enrollment_count']:,} enrollments"
-        if granted.scoped:
-            counts = f"{counts} city-wide" if granted.sees_city_totals else ""
-        st.caption(f"Data as of **{extract.as_of.isoformat()}**" + (f" · {counts}" if counts else ""))
+        count = i18n.number(info['profile']['enrollment_count'])
+        if not granted.scoped:
+            line = _("Data as of **{date}** · {count} enrollments")
+        elif granted.sees_city_totals:
+            line = _("Data as of **{date}** · {count} enrollments city-wide")
+        else:
+            line = _("Data as of **{date}**")
+        st.caption(line.format(date=i18n.date(extract.as_of), count=count))
         access_line(granted)
 
     filters, notices = filters_from_state(options)
     filters = access.scope_filters(filters, granted)
     with navigation:
         for page, label, icon in PAGES:
-            st.page_link(page, label=label, icon=icon, query_params=filters.to_query_params())
+            st.page_link(page, label=_(label), icon=icon, query_params=link_params(filters))
     remember_filters(current_page, filters, raw_query)
     if link_notices:
         st.session_state["url_notices"] = (link_notices, filters)
@@ -292,7 +367,8 @@ def sidebar(current_page: str, chart_filters: dict[str, str] | None = None) -> S
 
 
 SIGNED_IN_KEY = "_reemploy_signed_in_as"
-OPEN_ACCESS_LINE = "open access: no sign-in configured"
+OPEN_ACCESS_LINE = N_("open access: no sign-in configured")
+ROLE_LABELS = {"viewer": N_("viewer"), "analyst": N_("analyst"), "admin": N_("admin")}
 _log = logging.getLogger(__name__)
 
 
@@ -316,10 +392,10 @@ def current_access() -> access.Access:
     if not sign_in_configured():
         return access.OPEN_ACCESS
     if not st.user.is_logged_in:
-        st.title("Re-employment outcomes")
-        st.markdown("Sign in with your organisation's account to see the figures for your "
-                    "district.")
-        st.button("Sign in", on_click=st.login, key="access_sign_in", type="primary",
+        st.title(_("Re-employment outcomes"))
+        st.markdown(_("Sign in with your organisation's account to see the figures for your "
+                      "district."))
+        st.button(_("Sign in"), on_click=st.login, key="access_sign_in", type="primary",
                   icon=":material/login:")
         st.stop()
     claims = st.user.to_dict()
@@ -332,11 +408,12 @@ def current_access() -> access.Access:
                                    "the access policy cannot be used")
     if not granted.allowed:
         _log.warning("no access for %s: %s", granted.who, granted.reason)
-        st.title("No access")
-        st.error(f"You are signed in as {_shown(granted.who)}, but this account has no access to the "
-                 "re-employment figures. Ask the dashboard's administrator to add you to the "
-                 "access policy.", icon=":material/block:")
-        st.button("Sign out", on_click=st.logout, key="access_sign_out", icon=":material/logout:")
+        st.title(_("No access"))
+        st.error(_("You are signed in as {who}, but this account has no access to the "
+                   "re-employment figures. Ask the dashboard's administrator to add you to the "
+                   "access policy.").format(who=_shown(granted.who)), icon=":material/block:")
+        st.button(_("Sign out"), on_click=st.logout, key="access_sign_out",
+                  icon=":material/logout:")
         st.stop()
     if st.session_state.get(SIGNED_IN_KEY) != granted.who:
         st.session_state[SIGNED_IN_KEY] = granted.who
@@ -347,10 +424,13 @@ def current_access() -> access.Access:
 def access_line(granted: access.Access) -> None:
     """Who is signed in, with which role and scope, and the sign-out button; or the open-access line."""
     if granted.open:
-        st.caption(f":material/lock_open: {OPEN_ACCESS_LINE}")
+        st.caption(f":material/lock_open: {_(OPEN_ACCESS_LINE)}")
         return
-    st.caption(f":material/badge: Signed in as {_shown(granted.who)} · {granted.describe()}")
-    st.button("Sign out", on_click=st.logout, key="sidebar_sign_out", icon=":material/logout:")
+    where = (_("whole city") if granted.districts is None else
+             (_(", ").join(fmt.markdown_text(d) for d in granted.districts) or _("no district")))
+    st.caption(":material/badge: " + _("Signed in as {who} · {role} · {where}").format(
+        who=_shown(granted.who), role=_(ROLE_LABELS.get(granted.role, granted.role)), where=where))
+    st.button(_("Sign out"), on_click=st.logout, key="sidebar_sign_out", icon=":material/logout:")
 
 
 def _audited(event: str, session: Session, what: str, make):
@@ -367,22 +447,30 @@ def extract_counts(session: Session) -> dict:
     profile = extract_profile(session)
     granted = session.access
     columns = st.columns(4)
-    columns[0].metric("Data as of", session.extract.as_of.isoformat(),
-                      help="Outcomes after this date are unknown: people not yet placed are still "
-                           "searching, not failures.")
+    columns[0].metric(_("Data as of"), i18n.date(session.extract.as_of),
+                      help=_("Outcomes after this date are unknown: people not yet placed are "
+                             "still searching, not failures."))
     if granted.sees_city_totals:
-        suffix = " (city-wide)" if granted.scoped else ""
-        columns[1].metric(f"Enrollments{suffix}", f"{int(profile['enrollment_count']):,}")
-        columns[2].metric(f"People{suffix}", f"{int(profile['person_count']):,}",
-                          help="A person may enrol more than once.")
-        columns[3].metric(f"Job starts (placements){suffix}", f"{int(profile['placement_count']):,}")
+        city = granted.scoped
+        columns[1].metric(_("Enrollments (city-wide)") if city else _("Enrollments"),
+                          i18n.number(profile['enrollment_count']))
+        columns[2].metric(_("People (city-wide)") if city else _("People"),
+                          i18n.number(profile['person_count']),
+                          help=_("A person may enrol more than once."))
+        columns[3].metric(_("Job starts (city-wide)") if city else _("Job starts"),
+                          i18n.number(profile['placement_count']),
+                          help=_("First and later jobs recorded for the enrollments."))
         if granted.scoped:
-            st.caption(":material/public: **City-wide totals:** these counts cover every district, "
-                       f"beyond your access ({', '.join(granted.districts) or 'no district'}).")
+            st.caption(":material/public: " + _(
+                "**City-wide totals:** these counts cover every district, beyond your access "
+                "({districts}).").format(
+                    districts=_(", ").join(fmt.markdown_text(d) for d in granted.districts)
+                    or _("no district")))
     else:
         counts = session.load(headline.enrollment_count_by_program, Filters())
-        columns[1].metric("Enrollments in your access", f"{int(counts['enrolled_count'].sum()):,}")
-        st.caption("The extract's city-wide counts are not shown with district access.")
+        columns[1].metric(_("Enrollments in your access"),
+                          i18n.number(counts['enrolled_count'].sum()))
+        st.caption(_("The city-wide counts of the data are not shown with district access."))
     return profile
 
 
@@ -391,25 +479,33 @@ def city_totals_gate(session: Session) -> None:
     totals (the import report counts rows of every district). Admins still see the audit log."""
     if session.access.sees_city_totals:
         return
-    st.info("The import report counts the rows of every district, so it is not shown with "
-            "district access.", icon=":material/lock:")
+    st.info(_("The import report counts the rows of every district, so it is not shown with "
+              "district access."), icon=":material/lock:")
     audit_log(session)
     st.stop()
+
+
+AUDIT_COLUMNS = {"at": N_("When"), "event": N_("Event"), "who": N_("Who"), "role": N_("Role"),
+                 "scope": N_("Districts in scope"), "filters": N_("Filters"), "what": N_("What")}
 
 
 def audit_log(session: Session) -> None:
     """The last sign-ins, downloads and packs (who, when, what filters), for admins only."""
     if session.access.open or not session.access.is_admin:
         return
-    st.subheader("Audit log")
+    st.subheader(_("Audit log"))
     entries = access.read_audit()
     if not entries:
-        st.caption(f"Nothing logged yet in `{access.audit_log_path()}`.")
+        st.caption(_("Nothing logged yet in `{path}`.").format(path=access.audit_log_path()))
         return
     table = pd.DataFrame(entries)
     table["scope"] = table["scope"].map(lambda s: s if isinstance(s, str) else ", ".join(s))
-    st.dataframe(table, hide_index=True, key="data_audit_log")
-    st.caption(f"The newest {len(entries)} entries of `{access.audit_log_path()}`, newest first.")
+    # The log's own column names stay (they are the JSON keys); people read them translated.
+    titles = {column: st.column_config.Column(_(AUDIT_COLUMNS[column]))
+              for column in table.columns if column in AUDIT_COLUMNS}
+    st.dataframe(table, hide_index=True, key="data_audit_log", column_config=titles)
+    st.caption(_("The newest {count} entries of `{path}`, newest first.").format(
+        count=i18n.number(len(entries)), path=access.audit_log_path()))
 
 
 FILTER_KEYS = (*URL_KEYS, *DATE_KEYS)
@@ -449,10 +545,12 @@ def remember_filters(current_page: str, filters: Filters, raw_query: dict) -> No
     """Keep this run's filters for the next page and write them into the address bar."""
     first_run = FILTER_MEMORY not in st.session_state
     st.session_state[FILTER_MEMORY] = {"page": current_page, "values": _widget_values(filters)}
-    wanted = filters.to_query_params()
+    wanted = link_params(filters)
     # On a session's first run the address is always rewritten: Streamlit silently drops a query
     # string it finds too long, so an empty raw_query does not prove the address bar is clean.
-    if first_run or raw_query != wanted:
+    address = {**raw_query, **({LANGUAGE_KEY: st.query_params.get_all(LANGUAGE_KEY)}
+                               if LANGUAGE_KEY in st.query_params else {})}
+    if first_run or address != wanted:
         st.query_params.from_dict(wanted)
 
 
@@ -460,7 +558,7 @@ QUICK_PERIOD_KEY = "period_quick"
 
 
 def _month_label(day: dt.date) -> str:
-    return f"{day:%Y-%m}"
+    return i18n.month(day)
 
 
 def period_widgets(first: dt.date, as_of: dt.date) -> None:
@@ -488,15 +586,16 @@ def period_widgets(first: dt.date, as_of: dt.date) -> None:
     state[QUICK_PERIOD_KEY] = next(
         (label for label, period in periods.items()
          if (period.date_from, period.date_to) == (state.get("from"), state.get("to"))), None)
-    st.selectbox("Period", list(periods), index=None, key=QUICK_PERIOD_KEY,
-                 placeholder="Quick choice: quarter, year…", on_change=apply_quick_period,
-                 help="Sets the From and To months below.")
+    st.selectbox(_("Period"), list(periods), index=None, key=QUICK_PERIOD_KEY,
+                 placeholder=_("Quick choice: quarter, year…"), on_change=apply_quick_period,
+                 help=_("Sets the From and To months below."))
     # One above the other: side by side, a month and the clear button do not fit the sidebar.
-    st.selectbox("From month", starts, index=None, key="from", placeholder="The first month",
-                 format_func=lambda day: _month_label(day) if day.day == 1 else day.isoformat())
-    st.selectbox("To month", ends, index=None, key="to", placeholder="The latest month",
-                 format_func=lambda day: (_month_label(day) if day in (month_end(day), as_of)
-                                          else day.isoformat()))
+    st.selectbox(_("From month"), starts, index=None, key="from", placeholder=_("The first month"),
+                 format_func=i18n.fixed(
+                     lambda day: _month_label(day) if day.day == 1 else i18n.date(day)))
+    st.selectbox(_("To month"), ends, index=None, key="to", placeholder=_("The latest month"),
+                 format_func=i18n.fixed(lambda day: (_month_label(day) if day in (month_end(day), as_of)
+                                                     else i18n.date(day))))
 
 
 def filters_from_state(options: dict) -> tuple[Filters, list[str]]:
@@ -508,7 +607,8 @@ def filters_from_state(options: dict) -> tuple[Filters, list[str]]:
     date_from, date_to = state.get("from"), state.get("to")
     notices = []
     if date_from and date_to and date_from > date_to:
-        notices.append(f"The period is ignored: “from” {date_from} is after “to” {date_to}.")
+        notices.append(_("The period is ignored: the first month {start} is after the last "
+                         "month {end}.").format(start=i18n.date(date_from), end=i18n.date(date_to)))
         date_from = date_to = None
     return Filters(**values, date_from=date_from, date_to=date_to), notices
 
@@ -520,18 +620,20 @@ def clear_filters() -> None:
 
 
 # The title a page shows where it differs from its label in the navigation.
-PAGE_TITLES = {"dashboard.py": "Re-employment outcomes"}
+PAGE_TITLES = {"dashboard.py": N_("Re-employment outcomes")}
 
 
 def open_page(file: str, question: str, chart_filters: dict[str, str] | None = None) -> Session:
     """Start a page run: the browser tab's title and icon (from PAGES), the shared sidebar and
     the header with the question the page answers; returns the session (see sidebar)."""
+    choose_language(file)
     label, icon = next((label, icon) for page, label, icon in PAGES if page == file)
-    title = PAGE_TITLES.get(file, label)
+    title = _(PAGE_TITLES.get(file, label))
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
+    narrow_screen_style()
     use_house_template()
     session = sidebar(file, chart_filters)
-    page_header(title, question, session)
+    page_header(title, _(question), session)
     return session
 
 
@@ -539,17 +641,39 @@ def page_header(title: str, question: str, session: Session) -> None:
     """Title, the question the page answers, and what the figures cover."""
     st.title(title)
     st.markdown(question)
-    st.caption(
-        f"Data as of {session.extract.as_of.isoformat()} · "
-        f"{session.filters.describe(fmt.markdown_text)} · "
-        f"rates and medians with fewer than {session.min_cell} people are suppressed."
-    )
+    st.caption(_("Data as of {date} · {filters} · rates and medians with fewer than {cell} "
+                 "people are suppressed.").format(
+        date=i18n.date(session.extract.as_of), filters=session.filters.describe(fmt.markdown_text),
+        cell=session.min_cell))
+
+
+# Streamlit's own layout gives the sidebar a fixed share and cuts metric values with an
+# ellipsis; on a laptop's 800 px or a phone the cards and titles must still read whole.
+_NARROW_SCREEN_CSS = """
+<style>
+[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere;
+}
+[data-testid="stMetricValue"] { font-size: clamp(1.15rem, 2.2vw, 2rem); }
+@media (max-width: 1000px) {
+  section[data-testid="stSidebar"] { width: 17rem !important; min-width: 17rem !important; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding-left: 1rem; padding-right: 1rem; }
+}
+</style>
+"""
+
+
+def narrow_screen_style() -> None:
+    """Cards, titles and the sidebar sized to read at 800 and 390 px as well as at 1400."""
+    st.html(_NARROW_SCREEN_CSS)
 
 
 def no_records() -> None:
     """The page's answer when the filters leave nothing: say so and stop drawing."""
-    st.info("**No records match these filters.** Widen the district, sector, programme or period "
-            "selection in the sidebar, or clear the filters.", icon=":material/search_off:")
+    st.info(_("**No records match these filters.** Widen the district, sector, programme or "
+              "period selection in the sidebar, or clear the filters."),
+            icon=":material/search_off:")
     st.stop()
 
 
@@ -568,34 +692,42 @@ def withheld_view(session: Session, filters: Filters) -> str | None:
     """Why the view under `filters` is withheld (reemploy.disclosure), or None; judged within
     the session's scope, the views its user can open."""
     filters = access.scope_filters(filters, session.access)
-    return rerun_if_moved(session.extract, lambda: disclosure.withheld_view(
+    reason = rerun_if_moved(session.extract, lambda: disclosure.withheld_view(
         session.con, session.extract, filters, session.min_cell))
+    if reason and i18n.language() != i18n.DEFAULT_LANGUAGE:
+        # The stored reason is English (the command line prints it); the page's is in its
+        # language, from the same stored counts.
+        reason = disclosure.withheld_reason(session.con, session.extract, filters, session.min_cell)
+    return reason
 
 
 def withheld_notice(reason: str, cell: int) -> None:
     """The page's answer for a withheld view: say why and what to do, and stop drawing."""
     st.warning(
-        "**This view is withheld.** Its figures could be subtracted from another view to give "
-        f"away a group of fewer than {cell} people: {fmt.markdown_text(reason)}. Widen the "
-        "filters (fewer, or broader, selections), or clear them.",
+        _("**This view is withheld.** Its figures could be subtracted from another view to give "
+          "away a group of fewer than {cell} people: {reason}. Widen the filters (fewer, or "
+          "broader, selections), or clear them.").format(cell=cell, reason=fmt.markdown_text(reason)),
         icon=":material/shield:")
     st.stop()
 
 
 def show_chart(fig, data: pd.DataFrame, key: str, how_to_read: str,
-               session: Session | None = None, name: str | None = None, **chart_options):
+               session: Session | None = None, name: str | None = None, across: str = "",
+               **chart_options):
     """Draw a chart with its one-line reading guide and its downloads (PNG, SVG, CSV, Excel).
 
     `data` is the aggregated, already suppressed table the chart was drawn from, as
     Session.load returned it: the files are named after the question that answered it
     (`data.attrs["question"]`, e.g. "placement_gap_by_district") unless `name` says more (a
     slice of it). `session` (as_of, filters) names and
-    captions the files; by default the one ui.sidebar drew for this run. Returns the
+    captions the files; by default the one ui.sidebar drew for this run. `across` names the
+    filter a chart draws every value of while marking the selected ones ("districts"), so the
+    files say so rather than "all enrollments". Returns the
     plotly_chart event when `on_select` is passed in chart_options.
     """
     event = st.plotly_chart(fig, key=key, **chart_options)
-    st.caption(f"How to read this: {how_to_read}")
-    downloads(data, key, fig=fig, session=session, name=name)
+    st.caption(_("How to read this: {guide}").format(guide=how_to_read))
+    downloads(data, key, fig=fig, session=session, name=name, across=across)
     return event
 
 
@@ -604,8 +736,13 @@ def _images_available() -> bool:
     return export.images_available()
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def _chinese_fonts_available() -> bool:
+    return export.cjk_font_available()
+
+
 def downloads(data: pd.DataFrame, key: str, fig=None, session: Session | None = None,
-              name: str | None = None) -> None:
+              name: str | None = None, across: str = "") -> None:
     """One compact row of download buttons: the chart as PNG and SVG (when `fig` is given), the
     numbers behind it as CSV and Excel.
 
@@ -616,102 +753,115 @@ def downloads(data: pd.DataFrame, key: str, fig=None, session: Session | None = 
     session = session or st.session_state[SESSION_STATE_KEY]
     name = name or data.attrs["question"]
     if not session.access.may_download:
-        st.caption(f":material/lock: Downloads are for analysts and admins (your role: "
-                   f"{session.access.role}).")
+        st.caption(":material/lock: " + _("Downloads are for analysts and admins (your role: "
+                                          "{role}).").format(role=_(ROLE_LABELS.get(
+                                              session.access.role, session.access.role))))
         return
     table = export.table_for_export(data, session.min_cell)
     as_of, filters = session.extract.as_of, session.filters
 
     def file_name(extension: str) -> str:
-        return export.file_name(name, as_of, filters, extension)
+        return export.file_name(name, as_of, filters, extension, across=across)
 
-    about = {
-        "what": name.replace("_", " "),
-        "data as of": as_of.isoformat(),
-        "filters": filters.describe(),
-        "suppression": f"rates and medians with fewer than {session.min_cell} people are blank; "
-                       "the note column says which and why",
-        "extract": session.extract.location.rstrip("/").rsplit("/", 1)[-1],
-    }
+    about = export.about_lines(plain_title(fig) or name.replace("_", " "), as_of, filters,
+                               session.min_cell,
+                               session.extract.location.rstrip("/").rsplit("/", 1)[-1],
+                               across=across)
     images = fig is not None and _images_available()
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        st.caption("Download", width="content")
+        st.caption(_("Download"), width="content")
         if images:
-            caption = export.caption(as_of, filters, session.min_cell)
+            caption = export.caption(as_of, filters, session.min_cell, across=across)
             for fmt_name in export.IMAGE_FORMATS:
                 st.download_button(
                     fmt_name.upper(),
-                    data=_audited("download", session, file_name(fmt_name),
-                                 partial(export.chart_image, fig, fmt_name, caption)),
+                    data=i18n.bound(_audited("download", session, file_name(fmt_name),
+                                             partial(export.chart_image, fig, fmt_name, caption))),
                     file_name=file_name(fmt_name),
                     mime=export.IMAGE_FORMATS[fmt_name],
                     key=f"{key}_{fmt_name}",
                     on_click="ignore",
                     icon=":material/image:",
-                    help=f"The chart as {fmt_name.upper()}, with the filters and as_of date "
-                         "printed under it.",
+                    help=_("The chart as {format}, with the filters and the data's date printed "
+                           "under it.").format(format=fmt_name.upper()),
                 )
         st.download_button(
-            "CSV", data=_audited("download", session, file_name("csv"), partial(export.csv_bytes, table)),
+            "CSV", data=i18n.bound(_audited("download", session, file_name("csv"),
+                                            partial(export.readable_csv_bytes, table))),
             file_name=file_name("csv"),
             mime=export.TABLE_FORMATS["csv"], key=f"{key}_csv", on_click="ignore",
-            icon=":material/table:", help="The numbers behind the chart (UTF-8; opens in Excel).",
+            icon=":material/table:", help=_("The numbers behind the chart (UTF-8; opens in Excel)."),
         )
         st.download_button(
-            "Excel", data=_audited("download", session, file_name("xlsx"),
-                                   partial(export.xlsx_bytes, table, about)),
+            "Excel", data=i18n.bound(_audited("download", session, file_name("xlsx"),
+                                              partial(export.readable_xlsx_bytes, table, about))),
             file_name=file_name("xlsx"),
             mime=export.TABLE_FORMATS["xlsx"], key=f"{key}_xlsx", on_click="ignore",
-            icon=":material/table:", help="The numbers behind the chart, with a sheet saying "
-            "what they cover.",
+            icon=":material/table:", help=_("The numbers behind the chart, with a sheet saying "
+                                            "what they cover."),
         )
     if fig is not None and not images:
-        st.caption(f":material/hide_image: {export.IMAGES_UNAVAILABLE}")
+        st.caption(f":material/hide_image: {_(export.IMAGES_UNAVAILABLE)}")
+    elif images and not _chinese_fonts_available():
+        st.caption(f":material/font_download_off: {_(export.CJK_FONTS_MISSING)}")
+
+
+def plain_title(fig) -> str | None:
+    """A chart's title as plain text (no Plotly markup, no subtitle line), or None."""
+    text = fig.layout.title.text if fig is not None else None
+    if not text:
+        return None
+    first_line = re.split(r"<br\s*/?>", text)[0]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", first_line)).split()) or None
 
 
 def show_table(table: pd.DataFrame, data: pd.DataFrame, key: str, how_to_read: str) -> None:
     """A display table (text as people read it) with its reading guide and the download of the
     numbers behind it (`data`, already suppressed, named as in show_chart)."""
-    st.dataframe(table, hide_index=True, key=key)
-    st.caption(f"How to read this: {how_to_read}")
+    # Whole, never a ten-row scroll box: these tables are read, not browsed.
+    st.dataframe(table, hide_index=True, key=key, height="content")
+    st.caption(_("How to read this: {guide}").format(guide=how_to_read))
     downloads(data, key)
 
 
+# The headline cards, top to bottom: (column, kind). Labels and help from reemploy.definitions,
+# in the language of the run.
 KPI_METRICS = (
-    # (column, label, kind, help): labels and help from reemploy.definitions
-    *((column, definitions.metric_label(column), kind,
-       f"{definitions.definition(column).definition} Denominator: "
-       f"{definitions.definition(column).denominator}")
-      for column, kind in (
-          ("placement_rate_180d", "rate"),
-          ("placement_rate_180d_from_enrollment", "rate"),
-          ("employment_rate_q2_after_exit", "rate"),
-          ("employment_rate_q4_after_exit", "rate"),
-          ("median_days_to_placement", "days"),
-          ("retention_12m", "rate"),
-          ("median_monthly_wage", "money"),
-          ("completion_rate", "rate"),
-      )),
+    ("placement_rate_180d", "rate"),
+    ("placement_rate_180d_from_enrollment", "rate"),
+    ("employment_rate_q2_after_exit", "rate"),
+    ("employment_rate_q4_after_exit", "rate"),
+    ("median_days_to_placement", "days"),
+    ("retention_12m", "rate"),
+    ("median_monthly_wage", "money"),
+    ("completion_rate", "rate"),
 )
+
+
+def _kpi_help(column: str) -> str:
+    d = definitions.definition(column)
+    return _("{definition} Denominator: {denominator}").format(definition=d.definition,
+                                                                denominator=d.denominator)
 
 
 def _kpi_value(row, column: str, kind: str, cell: int) -> tuple[str, str]:
     n = row.get(f"{column}_n", 0)
     if row.get(f"{column}_suppressed", False):
         # The card is narrow: the word alone, the rule in the caption under it.
-        return "suppressed", f"{fmt.suppressed_text(cell)} · n = {int(n):,}"
+        return _("suppressed"), f"{fmt.suppressed_text(cell)} · {fmt.n_text(n)}"
     value = row.get(column)
     if kind == "rate":
         text = fmt.percent(value)
         detail = fmt.interval(row.get(f"{column}_low"), row.get(f"{column}_high"))
     elif kind == "days":
-        text = "not reached" if fmt.is_missing(value) else f"{value:,.0f} days"
-        detail = "fewer than half placed by as_of" if fmt.is_missing(value) else ""
+        text = _("not reached") if fmt.is_missing(value) else fmt.days(value)
+        detail = _("fewer than half placed by the data's date") if fmt.is_missing(value) else ""
     else:
         text = fmt.number(value, unit="yuan")
         detail = ""
-    flag = " · unreliable (n < 30)" if row.get(f"{column}_unreliable", False) else ""
-    return text, " · ".join(p for p in (detail, f"n = {int(n):,}") if p) + flag
+    flag = (" · " + fmt.unreliable_text(UNRELIABLE_BELOW)
+            if row.get(f"{column}_unreliable", False) else "")
+    return text, " · ".join(p for p in (detail, fmt.n_text(n)) if p) + flag
 
 
 # Streamlit's named colours closest to labels.PROGRAM_COLORS, for text labels.
@@ -728,12 +878,13 @@ def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) 
         program = row["program_type"]
         column.markdown(
             f"<div style='border-left:6px solid {program_color(program)};padding-left:8px'>"
-            f"<b>{program_label(program)}</b><br><small>{int(row['enrolled_count']):,} enrolled"
-            f"</small></div>",
+            f"<b>{program_label(program)}</b><br><small>"
+            + _("{count} enrolled").format(count=i18n.number(row['enrolled_count']))
+            + "</small></div>",
             unsafe_allow_html=True,
         )
-    for metric, label, kind, help_text in KPI_METRICS:
-        st.markdown(f"**{label}**", help=help_text)
+    for metric, kind in KPI_METRICS:
+        st.markdown(f"**{definitions.metric_label(metric)}**", help=_kpi_help(metric))
         for column, row in zip(st.columns(len(rows)), rows):
             program = row["program_type"]
             if program == "none" and metric == "completion_rate":
@@ -745,7 +896,9 @@ def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) 
                 delta = fmt.change(row.get(metric), before.get(metric),
                                    "rate" if kind == "rate" else "number",
                                    {"days": "days", "money": "yuan"}.get(kind, ""))
-            unchanged = delta is not None and delta.lstrip("+").startswith(("0 ", "0.0 "))
+            # No arrow and no colour for a change that rounds to zero.
+            unchanged = delta is not None and fmt.unchanged(
+                row.get(metric), before.get(metric), "rate" if kind == "rate" else "number")
             with column.container(border=True):
                 st.metric(
                     f":{PROGRAM_TEXT_COLORS.get(program, 'gray')}[{program_label(program)}]",
@@ -753,7 +906,7 @@ def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) 
                     delta=delta,
                     delta_color="off" if unchanged else ("inverse" if kind == "days" else "normal"),
                     delta_arrow="off" if unchanged else "auto",
-                    delta_description="vs previous period" if delta else None,
+                    delta_description=_("vs previous period") if delta else None,
                 )
                 st.caption(detail)
 
@@ -806,10 +959,11 @@ def filter_hint(session: Session, filter_key: str, label: str, note: str = "") -
         return
     text, button = st.columns([5, 1], vertical_alignment="center")
     names = fmt.markdown_text(", ".join(values))
-    text.info(f"Filtered to {label} **{names}** on every page. {note}".strip(),
-              icon=":material/filter_alt:")
-    button.button("Clear", key=f"{filter_key}_hint_clear", on_click=_clear_filter,
-                  args=(filter_key,), icon=":material/close:", help=f"Show every {label} again.")
+    text.info((_("Filtered to {what} **{names}** on every page.").format(what=label, names=names)
+               + " " + note).strip(), icon=":material/filter_alt:")
+    button.button(_("Clear"), key=f"{filter_key}_hint_clear", on_click=_clear_filter,
+                  args=(filter_key,), icon=":material/close:",
+                  help=_("Show every {what} again.").format(what=label))
 
 
 def district_shapes(session: Session) -> dict | None:
@@ -820,8 +974,10 @@ def district_shapes(session: Session) -> dict | None:
         return None
     shapes = catalogue.district_shapes(session.con, session.extract)
     if shapes is None:
-        st.warning(f"{path.name} could not be read as GeoJSON with a “district” property on every "
-                   "feature; districts are ranked instead of mapped.", icon=":material/map:")
+        st.warning(_("The district map ({file}) could not be read, so districts are ranked "
+                     "instead of mapped. For the operator: it must be GeoJSON with a “district” "
+                     "property on every feature.").format(file=fmt.markdown_text(path.name)),
+                   icon=":material/map:")
     elif session.access.scoped:
         # A district user's map holds their districts only: the others would read as "no
         # enrollments", which is not true, and are not theirs to see.
@@ -841,7 +997,7 @@ def program_legend(descriptions: dict[str, str]) -> None:
     for program in PROGRAM_TYPES:
         st.markdown(
             f"<div style='border-left:14px solid {program_color(program)};padding-left:10px;"
-            f"margin-bottom:6px'><b>{program_label(program)}</b> (<code>{program}</code>): "
+            f"margin-bottom:6px'><b>{program_label(program)}</b>: "
             f"{descriptions.get(program, '')}</div>",
             unsafe_allow_html=True,
         )
@@ -863,40 +1019,45 @@ def meeting_pack(session: Session) -> pack.Pack:
     """The meeting pack for this session's filters, from the cached figures; a pack any of whose
     views is withheld (reemploy.disclosure) is not built: the page says why and stops."""
     first_open = headline.first_open_month(session.load(headline.headline_by_program))
-    for view in pack.views_of(session.filters, session.extract.as_of, first_open_month=first_open):
+    for view in pack.views_of(session.filters, session.extract.as_of, first_open_month=first_open,
+                              load=session.load, min_cell=session.min_cell):
         reason = withheld_view(session, view)
         if reason:
             withheld_notice(reason, session.min_cell)
-    return pack.build_pack(session.load, session.extract.as_of, session.filters, session.min_cell,
-                           url=pack.view_url(session.filters, dashboard_base_url()))
+    with st.spinner(_("Preparing the meeting pack: every page's figures for these filters…"),
+                    show_time=True):
+        return pack.build_pack(session.load, session.extract.as_of, session.filters,
+                               session.min_cell,
+                               url=pack.view_url(session.filters, dashboard_base_url()))
 
 
 def pack_downloads(document: pack.Pack) -> None:
     """The two buttons that build and download the pack (built on click: a PDF takes seconds)."""
     session = st.session_state[SESSION_STATE_KEY]
     if not session.access.may_download:
-        st.caption(f":material/lock: The pack is a download, for analysts and admins (your role: "
-                   f"{session.access.role}).")
+        st.caption(":material/lock: " + _("The pack is a download, for analysts and admins (your "
+                                          "role: {role}).").format(role=_(ROLE_LABELS.get(
+                                              session.access.role, session.access.role))))
         return
     printable = _images_available()
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.download_button(
-            "Meeting pack (HTML)",
-            data=_audited("pack", session, pack.pack_file_name(document, "html"),
-                          partial(pack.pack_html, document)),
+            _("Meeting pack (HTML)"),
+            data=i18n.bound(_audited("pack", session, pack.pack_file_name(document, "html"),
+                                     partial(pack.pack_html, document))),
             file_name=pack.pack_file_name(document, "html"), mime="text/html",
             key="meeting_pack_html", on_click="ignore", type="primary",
             icon=":material/download:",
-            help="One file with interactive charts; opens offline in any browser.",
+            help=_("One file with interactive charts; opens offline in any browser."),
         )
         if printable:
             st.download_button(
-                "Meeting pack (PDF)",
-                data=_audited("pack", session, pack.pack_file_name(document, "pdf"),
-                              partial(pack.pack_pdf, document)),
+                _("Meeting pack (PDF)"),
+                data=i18n.bound(_audited("pack", session, pack.pack_file_name(document, "pdf"),
+                                         partial(pack.pack_pdf, document))),
                 file_name=pack.pack_file_name(document, "pdf"), mime="application/pdf",
                 key="meeting_pack_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
-                help="Landscape A4, one chart or table per page, for printing.",
+                help=_("Landscape A4, one chart or table per page, for printing."),
             )
     if not printable:
-        st.caption(f":material/hide_image: {export.IMAGES_UNAVAILABLE}")
+        st.caption(f":material/hide_image: {_(export.IMAGES_UNAVAILABLE)}")

@@ -126,6 +126,11 @@ TINY_PLACEMENTS = [
 ]
 
 
+def plain(text: str) -> str:
+    """A chart text without the line breaks the charts put in for narrow screens."""
+    return " ".join((text or "").replace("<br>", " ").split())
+
+
 def run_app(location, monkeypatch, page: str = "dashboard.py", min_cell: int = 1, **query):
     """An AppTest of the dashboard over the extract at `location` (a folder or URL), run on
     `page` with `query` as URL parameters."""

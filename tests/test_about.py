@@ -37,8 +37,11 @@ def test_every_definition_names_a_denominator_and_existing_queries():
 
 
 def test_the_suppression_rule_quotes_the_threshold_the_code_uses():
-    text = definitions.METHODS["suppression"].text
-    assert f"default {figures.common.DEFAULT_MIN_CELL}" in text and MIN_CELL_ENV_VAR in text
+    rule = definitions.METHODS["suppression"]
+    assert f"default {figures.common.DEFAULT_MIN_CELL}" in rule.text
+    # The setting's name is for analysts, in its own note, never in the rule people read.
+    assert MIN_CELL_ENV_VAR not in rule.text and MIN_CELL_ENV_VAR in rule.analysts
+    assert MIN_CELL_ENV_VAR in definitions.method_markdown("suppression").split("\n\n", 1)[1]
     assert str(figures.common.UNRELIABLE_BELOW) in definitions.METHODS["unreliable"].label
 
 
@@ -66,7 +69,7 @@ def test_about_shows_the_extract_profile_and_every_definition(tiny_extract, monk
     shown = {m.label: m.value for m in at.metric}
     # TINY: 10 enrollments of 10 people, 8 job starts.
     assert shown == {"Data as of": "2002-12-31", "Enrollments": "10", "People": "10",
-                     "Job starts (placements)": "8"}
+                     "Job starts": "8"}
     text = " ".join(md.value for md in at.markdown)
     for d in definitions.METRICS.values():
         assert f"**{d.label}.**" in text
@@ -89,4 +92,5 @@ def test_about_keeps_the_definitions_when_filters_leave_nothing(tiny_extract, mo
 def test_about_states_the_threshold_in_force(tiny_extract, monkeypatch):
     at = page(tiny_extract, monkeypatch, min_cell=25)
     captions = " ".join(c.value for c in at.caption)
-    assert "Suppression threshold in this app now: 25 (set by REEMPLOY_MIN_CELL, default 10)" in captions
+    assert ("Suppression threshold in this app now: 25 people (the default is 10; for the operator: "
+            "set by `REEMPLOY_MIN_CELL`)") in captions

@@ -87,7 +87,7 @@ def test_a_cleared_filter_stays_cleared_on_the_same_page(tiny_extract, monkeypat
 
 def test_a_deep_link_to_a_page_opens_with_its_filters(tiny_extract, monkeypatch):
     at = run_app(tiny_extract, monkeypatch, PAGE_FILES[1], district=["北山"], program=["skills"])
-    assert "district: 北山; programme: skills" in " ".join(c.value for c in at.caption)
+    assert "district: 北山; programme: Skills training" in " ".join(c.value for c in at.caption)
 
 
 def test_a_broken_extract_shows_what_is_wrong_not_a_traceback(tmp_path, monkeypatch):

@@ -83,7 +83,7 @@ def test_overview_draws_a_chart_that_a_district_filter_redraws_and_a_page_switch
 
     page.get_by_role("link", name="Meeting pack").click()
     expect(page.get_by_role("heading", name="Meeting pack")).to_be_visible()
-    expect(page).to_have_url(re.compile(rf"/meeting_pack\?district={DISTRICT}$"))
+    expect(page).to_have_url(re.compile(rf"/meeting_pack\?district={DISTRICT}&lang=en$"))
     expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}")
 
 
@@ -91,11 +91,11 @@ def test_filters_from_a_deep_link_survive_a_page_switch(server, page):
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/?district={DISTRICT}&program=skills")
-    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
+    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: Skills training")
     page.get_by_role("link", name="Meeting pack").click()
     expect(page.get_by_role("heading", name="Meeting pack")).to_be_visible()
-    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
-    expect(page).to_have_url(re.compile(rf"/meeting_pack\?district={DISTRICT}&program=skills$"))
+    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: Skills training")
+    expect(page).to_have_url(re.compile(rf"/meeting_pack\?district={DISTRICT}&program=skills&lang=en$"))
 
 
 def test_the_first_session_after_a_server_start_keeps_its_filters_on_its_first_interaction(
@@ -114,7 +114,7 @@ def test_the_first_session_after_a_server_start_keeps_its_filters_on_its_first_i
             _choose(page, "Programme", "Skills training")  # shown label; the URL keeps the code
             page.wait_for_url("**program=skills**")
             assert f"district={DISTRICT}" in page.url
-            expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
+            expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: Skills training")
         finally:
             context.close()
 
@@ -123,7 +123,7 @@ def test_a_deep_link_opens_filtered_and_its_chart_downloads_as_png_and_csv(serve
     from playwright.sync_api import expect
 
     page.goto(f"{server.url}/?district={DISTRICT}&program=skills")
-    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: skills")
+    expect(_header_caption(page)).to_contain_text(f"district: {DISTRICT}; programme: Skills training")
     expect(page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first) \
         .to_contain_text(DISTRICT)
     page.locator(CHART).first.wait_for()
@@ -140,7 +140,8 @@ def test_a_deep_link_opens_filtered_and_its_chart_downloads_as_png_and_csv(serve
         buttons.get_by_role("button", name="CSV").nth(1).click()
     text = Path(csv_download.value.path()).read_bytes().decode("utf-8-sig")
     header = next(csv.reader(io.StringIO(text)))
-    assert {"program_type", "placement_rate_180d", "note"} <= set(header)
+    # Named as people read them (export.readable_table), not as the figure's columns.
+    assert {"Programme", "Placed within 180 days of exit (%)", "Note"} <= set(header), header
     assert not IDENTIFIER_COLUMNS & set(header)
     assert not [column for column in header if column.endswith("_id")]
 

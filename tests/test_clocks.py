@@ -170,7 +170,7 @@ def test_every_overview_card_equals_summary(clocks, monkeypatch, capsys):
     assert raw["difference"] == pytest.approx(0.5)
     low, high = raw["difference_ci"]
     assert table.iloc[0]["Skills minus mindset (95% CI)"] == \
-        f"+50.0 pp [{low * 100:+.1f} to {high * 100:+.1f}]"
+        f"+50.0 pp (95% CI {low * 100:+.1f} to {high * 100:+.1f} pp)"
 
 
 def test_about_counts_what_the_unit_leaves_aside_and_hides_counts_of_a_few(clocks, monkeypatch):

@@ -12,7 +12,7 @@ from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from streamlit.testing.v1 import AppTest
 
-from reemploy import charts, figures, labels, stats, tables
+from reemploy import charts, figures, labels, readouts, stats, tables
 from reemploy import summary as summary_document
 from reemploy.contract import EMPLOYER_TYPES
 from reemploy.db import connect
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/compare_programs.py"
 
 
-from conftest import D, write_cells_extract, write_extract  # noqa: E402
+from conftest import plain, D, write_cells_extract, write_extract  # noqa: E402
 
 
 def opened(path):
@@ -280,10 +280,13 @@ def test_curve_chart_colours_each_programme_and_stops_at_the_suppressed_tail(tin
         assert trace.line.color == labels.PROGRAM_COLORS[program]
     # skills drawn from day 0 to day 120, the last day with 3 at risk.
     assert list(drawn["skills"].x) == [0, 61, 91, 120]
-    subtitle = fig.layout.title.subtitle.text
+    subtitle = plain(fig.layout.title.subtitle.text)
     assert "Not drawn: No training" in subtitle and "fewer than 3" in subtitle
-    assert "χ²" in subtitle
-    risk_row = [t for t in fig.data if t.mode == "text" and t.name == "skills at risk"][0]
+    # The test in words on the chart; its statistic is the analysts' note under it.
+    assert "curves" in subtitle and "χ²" not in subtitle
+    assert "χ²" in readouts.logrank_note(logrank)
+    risk_row = [t for t in fig.data if t.mode == "text" and t.legendgroup is None
+                and t.textfont.color == labels.PROGRAM_COLORS["skills"]][0]
     assert list(risk_row.text)[:1] == ["5"]
 
 
@@ -292,8 +295,8 @@ def test_curve_chart_says_when_the_logrank_test_is_suppressed_and_limits_the_day
     curves = figures.compare.reemployment_curves(con, extract, Filters(), min_cell=1, origin="exit")
     logrank = figures.compare.reemployment_logrank(con, extract, Filters(), min_cell=5, origin="exit")
     fig = charts.reemployment_curve_chart(curves, logrank, 1, "exit", max_days=200)
-    assert "leaving the programme" in fig.layout.title.text
-    assert "not shown" in fig.layout.title.subtitle.text
+    assert "leaving the programme" in plain(fig.layout.title.text)
+    assert "not shown" in plain(fig.layout.title.subtitle.text)
     assert max(max(t.x) for t in lines(fig)) <= 200
 
 
@@ -314,7 +317,7 @@ def test_horizon_chart_draws_only_unsuppressed_cells_in_programme_colours(tiny):
     assert "No training" not in by_name  # one person followed
     assert by_name["Skills training"].marker.color == labels.PROGRAM_COLORS["skills"]
     assert list(by_name["Mindset training"].x) == ["90 days", "180 days"]  # 365: nobody yet
-    assert "not drawn" in fig.layout.title.subtitle.text
+    assert "not drawn" in plain(fig.layout.title.subtitle.text)
 
 
 def test_difference_charts_plot_percentage_points_and_call_it_not_a_causal_effect(simpson):
@@ -325,9 +328,9 @@ def test_difference_charts_plot_percentage_points_and_call_it_not_a_causal_effec
     # (skills places nobody with primary education: perfect separation) and are not drawn.
     assert list(fig.data[0].x) == pytest.approx([20.0, -25.0, -25.0])
     assert fig.data[0].text[1].startswith("-25.0 pp")
-    assert "not causal effects" in fig.layout.title.subtitle.text
-    assert "Regression adjusted: not estimated (outcome model" in fig.layout.title.subtitle.text
-    assert "suppressed" not in fig.layout.title.subtitle.text
+    assert "not causal effects" in plain(fig.layout.title.subtitle.text)
+    assert "Regression adjusted: not estimated (outcome model" in plain(fig.layout.title.subtitle.text)
+    assert "suppressed" not in plain(fig.layout.title.subtitle.text)
     assert fig.data[0].y[0].startswith("Raw<br>60.0% vs 40.0%")
     hidden = figures.compare.adjusted_placement_difference(con, extract, Filters(), min_cell=50)
     assert len(charts.adjusted_difference_chart(hidden, 50).data) == 0
@@ -343,7 +346,7 @@ def test_wage_chart_draws_boxes_from_quantiles_for_unsuppressed_programmes(tiny)
     assert (skills.lowerfence[0], skills.q1[0], skills.median[0], skills.q3[0], skills.upperfence[0]) \
         == pytest.approx((610, 625, 650, 675, 690))
     assert skills.line.color == labels.PROGRAM_COLORS["skills"]
-    assert "Not drawn: No training" in fig.layout.title.subtitle.text
+    assert "Not drawn: No training" in plain(fig.layout.title.subtitle.text)
 
 
 def test_employer_mix_chart_stacks_to_100_percent_and_leaves_out_suppressed_programmes(tiny):
@@ -363,16 +366,19 @@ def test_balance_chart_colours_levels_by_the_programme_where_they_are_more_commo
     balance = figures.compare.covariate_balance(con, extract, Filters(), min_cell=10)
     fig = charts.balance_chart(balance, 10)
     points = dict(zip(fig.data[0].y, fig.data[0].marker.color))
-    assert points["Education: tertiary"] == labels.PROGRAM_COLORS["skills"]
-    assert points["Education: primary"] == labels.PROGRAM_COLORS["mindset"]
+    assert points["Education: Tertiary"] == labels.PROGRAM_COLORS["skills"]
+    assert points["Education: Primary"] == labels.PROGRAM_COLORS["mindset"]
 
 
 def test_profile_table_writes_suppressed_and_not_applicable_cells_in_words(tiny):
     con, extract = tiny
     table = tables.programme_profile_table(
         figures.headline.headline_by_program(con, extract, Filters(), min_cell=4), 4).set_index("Measure")
-    assert table.loc["Placed within 180 days of exit", "Skills training"].startswith("50.0% [15.0–85.0], n = 4")
-    assert table.loc["Placed within 180 days of exit", "Mindset training"] == "suppressed (n < 4), n = 3"
+    # One interval format everywhere; "n = 4" with non-breaking spaces, so it never wraps apart.
+    assert table.loc["Placed within 180 days of exit", "Skills training"].startswith(
+        "50.0% (95% CI 15.0–85.0%), n\u00a0=\u00a04")
+    assert table.loc["Placed within 180 days of exit", "Mindset training"] == \
+        "suppressed (n < 4), n\u00a0=\u00a03"
     assert table.loc["Completed the course", "No training"] == "not applicable"
 
 
@@ -408,7 +414,7 @@ def figures_of(at) -> dict[str, dict]:
     out = {}
     for chart in at.get("plotly_chart"):
         spec = _decoded(json.loads(chart.proto.spec))
-        out[spec["layout"]["title"]["text"]] = spec
+        out[plain(spec["layout"]["title"]["text"])] = spec
     return out
 
 
@@ -452,7 +458,7 @@ def test_compare_page_with_everything_below_min_cell_draws_no_curve_or_bar(tiny_
     assert len(shown) == 7
     for title, spec in shown.items():
         assert spec["data"] == [], title  # a notice instead of a chart
-    assert "1000" in shown["Monthly wage at the first job"]["layout"]["annotations"][0]["text"]
+    assert "1,000" in shown["Monthly wage at the first job"]["layout"]["annotations"][0]["text"]
 
 
 def test_compare_page_switches_the_curves_to_days_since_exit(tiny_extract, monkeypatch):

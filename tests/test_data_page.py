@@ -53,7 +53,9 @@ def test_freshness_is_measured_against_the_import_day_when_recorded(tmp_path):
     unrecorded = provenance.extract_freshness(extract, today=dt.date(2003, 6, 30), limit=90)
     assert (unrecorded.reference, unrecorded.days, unrecorded.stale) == (dt.date(2003, 6, 30), 181, True)
     assert "181 days before today (2003-06-30)" in unrecorded.explanation()
-    assert "REEMPLOY_STALE_DAYS" in unrecorded.explanation()
+    # The setting's name is for the operator, not in the warning people read.
+    assert "REEMPLOY_STALE_DAYS" not in unrecorded.explanation()
+    assert "REEMPLOY_STALE_DAYS" in unrecorded.operator_note()
 
 
 def test_the_stale_days_setting_falls_back_to_90_when_unset_or_invalid(monkeypatch):
@@ -67,11 +69,11 @@ def test_the_stale_days_setting_falls_back_to_90_when_unset_or_invalid(monkeypat
 
 def test_the_data_page_explains_why_an_old_extract_is_flagged(tiny_extract, monkeypatch):
     at = data_page(tiny_extract, monkeypatch)
-    (warning,) = [w.value for w in at.warning if "extract is old" in w.value]
+    (warning,) = [w.value for w in at.warning if "The data are old" in w.value]
     assert "2002-12-31" in warning and "days before today" in warning and "90 days" in warning
     assert any("no import report" in info.value for info in at.info)
     quiet = data_page(tiny_extract, monkeypatch, REEMPLOY_STALE_DAYS="1000000")
-    assert not [w for w in quiet.warning if "extract is old" in w.value]
+    assert not [w for w in quiet.warning if "The data are old" in w.value]
 
 
 def test_the_data_page_shows_the_last_import_with_rejections_by_reason(tmp_path, monkeypatch):
@@ -84,6 +86,6 @@ def test_the_data_page_shows_the_last_import_with_rejections_by_reason(tmp_path,
                                       "started_on: before the enrollment's enrolled_on"}
     assert "rejected/placements.csv" in " ".join(c.value for c in at.caption)
     report = json.loads((out / "import-report.json").read_text())
-    assert f"as_of {report['as_of']}" in " ".join(m.value for m in at.markdown)
+    assert f"with data up to {report['as_of']}" in " ".join(m.value for m in at.markdown)
     # imported today with as_of 2002: flagged, measured against the import day
     assert any("before the day it was imported" in w.value for w in at.warning)

@@ -16,7 +16,7 @@ from reemploy import charts, figures, labels, stats
 from reemploy.charts.districts import SUPPRESSED_COLOR
 from reemploy.filters import Filters
 
-from conftest import TINY_ENROLLMENTS, TINY_PLACEMENTS
+from conftest import plain, TINY_ENROLLMENTS, TINY_PLACEMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "districts.py")
@@ -163,7 +163,7 @@ def test_suppressed_districts_are_grey_and_listed_and_empty_ones_said_so(gap):
     assert sorted(suppressed.locations) == ["Hexi", "北山"]
     assert suppressed.colorscale[0][1] == SUPPRESSED_COLOR
     assert list(empty.locations) == ["Xishan"] and "No enrollments" in empty.name
-    subtitle = fig.layout.title.subtitle.text
+    subtitle = plain(fig.layout.title.subtitle.text)
     assert "such a district away): Hexi, 北山" in subtitle and "Xishan" in subtitle
 
 
@@ -203,7 +203,7 @@ def test_the_ranked_fallback_leaves_out_and_lists_suppressed_districts(tiny):
     # Mindset: 北山 has 1 (suppressed), so Hexi is hidden beside it (complementary).
     fig = charts.district_ranked_chart(outcomes, "placement_rate_180d", "mindset", min_cell=2)
     assert not fig.data
-    assert "would give such a district away" in fig.layout.annotations[0].text
+    assert "would give such a district away" in plain(fig.layout.annotations[0].text)
 
 
 def test_the_gap_dot_plot_sorts_by_gap_and_puts_suppressed_districts_last(tiny):
@@ -214,7 +214,7 @@ def test_the_gap_dot_plot_sorts_by_gap_and_puts_suppressed_districts_last(tiny):
     skills, mindset = fig.data
     # 北山 mindset n = 1, and Hexi's mindset is hidden beside it (complementary suppression).
     assert list(skills.y) == ["Hexi", "北山"] and len(mindset.y) == 0
-    assert "n = 4 skills and 3 mindset" in fig.layout.title.subtitle.text
+    assert "n = 4 skills and 3 mindset" in plain(fig.layout.title.subtitle.text)
     assert "▶ 北山" in fig.layout.yaxis.ticktext[1]
 
 

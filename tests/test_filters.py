@@ -126,3 +126,35 @@ def test_quick_periods_are_whole_months_observed_to_their_end():
     # A quarter that ended before the first enrollment is not offered.
     assert [label for label, _, _ in periods("2002-11-03", "2002-12-15")] == [
         "Last 12 full months: to 2002-11", "2002 to 2002-12-15"]
+
+
+def test_describe_reads_labels_not_codes_in_english_and_chinese():
+    from reemploy import i18n
+
+    filters = Filters(districts=("北山",), programs=("skills", "none"), genders=("F",),
+                      age_bands=("50+",), educations=("junior_secondary",),
+                      date_from=dt.date(2001, 1, 1), date_to=dt.date(2001, 6, 30))
+    assert filters.describe() == (
+        "district: 北山; programme: Skills training, No training; gender: Women; age: 50+; "
+        "education: Junior secondary; enrolled 2001-01-01 to 2001-06-30")
+    assert Filters(date_from=dt.date(2001, 1, 1)).describe() == \
+        "enrolled from 2001-01-01 to the data's cut-off date"
+    assert Filters(date_to=dt.date(2001, 6, 30)).describe() == "enrolled up to 2001-06-30"
+    assert Filters().describe() == "all enrollments"
+    with i18n.using("zh"):
+        assert filters.describe() == (
+            "区县：北山；培训项目：技能培训、未参加培训；性别：女；年龄：50岁及以上；"
+            "文化程度：初中；2001年1月1日至2001年6月30日参训")
+        assert Filters().describe() == "全部参训人次"
+        assert Filters(sectors=("coal",), scope=("Tiexi",)).describe() == \
+            "可查看范围：Tiexi；原行业：coal"
+
+
+def test_quick_period_labels_in_chinese():
+    from reemploy import i18n
+    from reemploy.filters import quick_periods
+
+    with i18n.using("zh"):
+        labels = [p.label for p in quick_periods(dt.date(2001, 3, 5), dt.date(2002, 12, 15))]
+    assert labels == ["最近一个完整季度：2002年第3季度", "最近12个完整月：截至2002年11月",
+                      "2002年（截至2002年12月15日）", "2001年"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -11,7 +12,7 @@ from reemploy import charts, figures, labels, readouts, stats
 from reemploy.extracts import open_extract
 from reemploy.filters import Filters
 
-from conftest import run_app
+from conftest import plain, run_app
 
 PAGE = "pages/who_benefits.py"
 
@@ -224,7 +225,7 @@ def test_who_benefits_renders_for_a_chinese_district_from_the_url(tiny_extract, 
     at = page(tiny_extract, monkeypatch, district=["北山"])
     assert not at.exception
     figure = at.get("plotly_chart")[0].proto.spec
-    assert "by age band, gender and education" in figure
+    assert "by age band, gender and education" in plain(json.loads(figure)["layout"]["title"]["text"])
     assert "district: 北山" in at.caption[0].value
 
 

@@ -8,7 +8,8 @@ from reemploy.charts.compare import (adjusted_difference_chart, balance_chart, e
                                      placement_difference_chart, placement_horizon_chart,
                                      reemployment_curve_chart, wage_chart)
 from reemploy.charts.districts import district_gap_chart, district_map_chart, district_ranked_chart
-from reemploy.charts.sectors import prior_sector_placement_chart, sector_flow_chart
+from reemploy.charts.sectors import (prior_sector_placement_chart, sector_flow_chart,
+                                     sector_flow_table, sector_heatmap_chart)
 from reemploy.charts.trends import cohort_enrollment_chart, cohort_outcome_chart, placement_trend_chart
 from reemploy.charts.who_benefits import outcomes_by_characteristic_chart
 
@@ -28,5 +29,7 @@ __all__ = [
     "prior_sector_placement_chart",
     "reemployment_curve_chart",
     "sector_flow_chart",
+    "sector_flow_table",
+    "sector_heatmap_chart",
     "wage_chart",
 ]

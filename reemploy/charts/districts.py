@@ -6,9 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from reemploy.charts.style import (bold_selected, empty_chart, hex_to_rgba, legend_offset,
-                                   style_figure)
+from reemploy.charts.style import (axis_title, bold_selected, empty_chart, header_height,
+                                   hex_to_rgba, legend_offset, style_figure)
+from reemploy import formatting as fmt
+from reemploy import i18n
 from reemploy.formatting import plotly_text
+from reemploy.i18n import _
 from reemploy.labels import (DISTRICT_METRICS, PROGRAM_COLORS, district_metric_label, program_color,
                              program_label)
 
@@ -25,14 +28,14 @@ GAP_COLORSCALE = [[0.0, PROGRAM_COLORS["mindset"]], [0.5, "#FFFFFF"], [1.0, PROG
 
 def _value_text(value, unit: str) -> str:
     if pd.isna(value):
-        return "–"
-    return {
-        "pp": f"{value:+.1f} pp",
-        "percent": f"{value:.1f}%",
-        "days": f"{value:,.0f} days",
-        "yuan": f"{value:,.0f} yuan",
-        "people": f"{value:,.0f}",
-    }[unit]
+        return fmt.MISSING
+    if unit == "pp":
+        return fmt.points(value / 100)
+    if unit == "percent":
+        return i18n.percent(value / 100, 1)
+    if unit in ("days", "yuan"):
+        return fmt.number(value, 0, unit)
+    return i18n.number(value)
 
 
 def _district_values(df: pd.DataFrame, metric: str, program: str) -> pd.DataFrame:
@@ -65,55 +68,68 @@ def _district_hover(row: dict, metric: str, unit: str, program: str) -> str:
     name = f"<b>{plotly_text(row['district'])}</b>"
     if metric == "gap":
         if row["gap_suppressed"]:
-            return (f"{name}<br>gap suppressed: skills n = {int(row['skills_placement_rate_180d_n']):,},"
-                    f" mindset n = {int(row['mindset_placement_rate_180d_n']):,} followed")
+            return name + "<br>" + _("gap suppressed: skills n = {skills_n}, mindset n = {mindset_n} "
+                                     "followed").format(
+                skills_n=i18n.number(int(row["skills_placement_rate_180d_n"])),
+                mindset_n=i18n.number(int(row["mindset_placement_rate_180d_n"])))
         sides = " − ".join(
-            f"{p} {row[f'{p}_placement_rate_180d']:.1%} (n = {int(row[f'{p}_placement_rate_180d_n']):,})"
-            if not row[f"{p}_placement_rate_180d_suppressed"] else f"{p} suppressed"
+            _("{programme} {rate} (n = {count})").format(
+                programme=program_label(p), rate=i18n.percent(row[f"{p}_placement_rate_180d"]),
+                count=i18n.number(int(row[f"{p}_placement_rate_180d_n"])))
+            if not row[f"{p}_placement_rate_180d_suppressed"] else
+            _("{programme} suppressed").format(programme=program_label(p))
             for p in ("skills", "mindset"))
-        return (f"{name}<br>{row['gap'] * 100:+.1f} pp (95% CI {row['gap_low'] * 100:+.1f} to "
-                f"{row['gap_high'] * 100:+.1f})<br>{sides}")
+        gap = fmt.with_interval(fmt.points(row["gap"]),
+                                fmt.interval(row["gap_low"], row["gap_high"], kind="difference"))
+        return f"{name}<br>{gap}<br>{sides}"
     n_col = "enrolled_count" if metric == "enrolled_count" else f"{metric}_n"
-    n_text = f"n = {int(row[n_col]):,}"
+    n_text = _("n = {count}").format(count=i18n.number(int(row[n_col])))
     if row.get(f"{metric}_suppressed", False):
-        return f"{name}<br>{program_label(program)}: suppressed ({n_text})"
+        return name + "<br>" + _("{programme}: suppressed ({n})").format(
+            programme=program_label(program), n=n_text)
     value = row[metric] * (100 if unit == "percent" else 1)
     if pd.isna(value):
-        reason = "median not reached yet" if metric == "median_days_to_placement" else "no value"
-        return f"{name}<br>{program_label(program)}: {reason} ({n_text})"
+        reason = _("median not reached yet") if metric == "median_days_to_placement" else _("no value")
+        return name + "<br>" + _("{programme}: {reason} ({n})").format(
+            programme=program_label(program), reason=reason, n=n_text)
     text = _value_text(value, unit)
     if f"{metric}_low" in row and pd.notna(row[f"{metric}_low"]):
-        text += f" (95% CI {row[f'{metric}_low'] * 100:.1f}–{row[f'{metric}_high'] * 100:.1f}%)"
-    return f"{name}<br>{program_label(program)}: {text}<br>{n_text}"
+        text = fmt.with_interval(text, fmt.interval(row[f"{metric}_low"], row[f"{metric}_high"]))
+    return name + "<br>" + _("{programme}: {value}").format(
+        programme=program_label(program), value=text) + "<br>" + n_text
 
 
 def _district_title(metric: str, program: str) -> str:
     if metric == "gap":
-        return "Skills minus mindset training by district: placed within 180 days of exit"
-    return f"{district_metric_label(metric)} by district: {program_label(program)}"
+        return _("Skills minus mindset training by district: placed within 180 days of exit")
+    return _("{metric} by district: {programme}").format(metric=district_metric_label(metric),
+                                                         programme=program_label(program))
 
 
 def _district_subtitle(values: pd.DataFrame, metric: str, min_cell: int, unlisted: list[str]) -> str:
     n = int(values["n"].sum()) if not values.empty else 0
+    count = i18n.number(n)
     if metric == "gap":
-        text = ("Blue: skills training placed more; orange: mindset training did (95% Newcombe "
-                f"intervals in the hover).<br>n = {n:,}: the smaller of the two groups followed, "
-                "summed over districts; a raw difference, not an effect.")
+        text = (_("Blue: skills training placed more; orange: mindset training did (95% Newcombe "
+                  "intervals in the hover).") + "<br>"
+                + _("n = {count}: the smaller of the two groups followed, summed over districts; a "
+                    "raw difference, not an effect.").format(count=count))
     elif DISTRICT_METRICS[metric][1] == "percent":
-        text = f"Share placed, 95% Wilson intervals in the hover; n = {n:,} people followed 180 days."
+        text = _("Share placed, 95% Wilson intervals in the hover; n = {count} people followed 180 "
+                 "days.").format(count=count)
     elif metric == "median_days_to_placement":
-        text = (f"Kaplan-Meier median: people still searching count until as_of; n = {n:,} "
-                "enrolled.")
+        text = _("Kaplan-Meier median: people still searching count until the data date; n = "
+                 "{count} enrolled.").format(count=count)
     elif metric == "median_monthly_wage":
-        text = f"n = {n:,} first jobs with a wage."
+        text = _("n = {count} first jobs with a wage.").format(count=count)
     else:
-        text = f"n = {n:,} enrolled."
+        text = _("n = {count} enrolled.").format(count=count)
     hidden = sorted(values.loc[values["suppressed"], "district"])
     if hidden:
-        text += "<br>" + _listed(f"Grey, suppressed (fewer than {min_cell}, or would give such a "
-                                 "district away):", hidden)
+        text += "<br>" + _listed(_("Grey, suppressed (fewer than {min_cell}, or would give such a "
+                                   "district away):").format(min_cell=i18n.number(min_cell)), hidden)
     if unlisted:
-        text += "<br>" + _listed("No enrollments under these filters:", sorted(unlisted))
+        text += "<br>" + _listed(_("No enrollments under these filters:"), sorted(unlisted))
     return text.strip()
 
 
@@ -121,8 +137,9 @@ def _listed(lead: str, names: list[str], per_line: int = 8) -> str:
     """`lead` and the names, `per_line` to a line, so a long list wraps instead of running off."""
     # Names come from the data: escaped, so a name cannot add a link or markup to the chart.
     names = [plotly_text(name) for name in names]
-    lines = [", ".join(names[i:i + per_line]) for i in range(0, len(names), per_line)]
-    return f"{lead} " + ",<br>".join(lines) + "."
+    comma = _(", ")
+    lines = [comma.join(names[i:i + per_line]) for i in range(0, len(names), per_line)]
+    return _("{lead} {names}.").format(lead=lead, names=(comma.rstrip() + "<br>").join(lines))
 
 
 def _ring_centroid(ring: list) -> tuple[float, float, float]:
@@ -146,7 +163,7 @@ def _outer_rings(geometry: dict) -> list[list[tuple[float, float]]]:
 
 def _feature_centroid(geometry: dict) -> tuple[float, float]:
     """Label point of a Polygon or MultiPolygon: the centroid of its largest outer ring."""
-    _, lon, lat = max((_ring_centroid(ring) for ring in _outer_rings(geometry)), key=lambda c: c[0])
+    _area, lon, lat = max((_ring_centroid(ring) for ring in _outer_rings(geometry)), key=lambda c: c[0])
     return lon, lat
 
 
@@ -220,8 +237,8 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
     values = values[values["district"].isin(names)]
     unlisted = [d for d in names if d not in known]
     shown = values[values["value"].notna() & ~values["suppressed"]]
-    no_value = "not reached" if metric == "median_days_to_placement" else "no value"
-    labels = {row["district"]: "suppressed" if row["suppressed"] else
+    no_value = _("not reached") if metric == "median_days_to_placement" else _("no value")
+    labels = {row["district"]: _("suppressed") if row["suppressed"] else
               no_value if pd.isna(row["value"]) else _value_text(row["value"], unit)
               for row in values.to_dict("records")}
     centroids = [_feature_centroid(f["geometry"]) for f in features]
@@ -233,7 +250,7 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
     fig = go.Figure(go.Scattergeo(
         lon=[c[0] for c in centroids],
         lat=[c[1] for c in centroids],
-        text=[f"<b>{plotly_text(d)}</b><br>{labels.get(d, 'no enrollments')}" for d in names],
+        text=[f"<b>{plotly_text(d)}</b><br>{labels.get(d, _('no enrollments'))}" for d in names],
         mode="text",
         textfont={"size": 12, "color": [_text_color_on(fill.get(d, NO_DATA_COLOR)) for d in names]},
         hoverinfo="skip",
@@ -246,7 +263,8 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
         if metric == "gap":
             reach = float(shown["value"].abs().max()) or 1.0
             scale.update(zmin=-reach, zmax=reach)
-        suffix = {"pp": " pp", "percent": "%", "days": " d", "yuan": "", "people": ""}[unit]
+        # The colour bar's title names the unit; only a percent sign is short enough per tick.
+        suffix = "%" if unit == "percent" else ""
         districts = shown["district"].tolist()
         fig.add_trace(go.Choropleth(
             geojson=geojson,
@@ -255,8 +273,8 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
             z=shown["value"],
             **scale,
             marker={"line": {"color": "white", "width": 1}},
-            colorbar={"title": {"text": {"pp": "pp", "percent": "%", "days": "days", "yuan": "yuan",
-                                         "people": "people"}[unit]},
+            colorbar={"title": {"text": {"pp": _("pp"), "percent": "%", "days": _("days"),
+                                         "yuan": _("yuan"), "people": _("people")}[unit]},
                       "ticksuffix": suffix, "tickformat": "+.0f" if metric == "gap" else ",.0f",
                       "len": 0.75, "thickness": 14},
             customdata=[[d] for d in districts],
@@ -269,18 +287,20 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
     if not hidden.empty:
         fig.add_trace(_grey_choropleth(
             geojson, hidden["district"].tolist(), SUPPRESSED_COLOR,
-            f"Suppressed (fewer than {min_cell} people, or would give such a district away)",
+            _("Suppressed (fewer than {min_cell} people, or would give such a district "
+              "away)").format(min_cell=i18n.number(min_cell)),
             hidden["hover"].tolist()))
     blank = values[values["value"].isna() & ~values["suppressed"]]
     if not blank.empty:
         fig.add_trace(_grey_choropleth(
             geojson, blank["district"].tolist(), NO_VALUE_COLOR,
-            "Median not reached yet" if metric == "median_days_to_placement" else "No value",
+            _("Median not reached yet") if metric == "median_days_to_placement" else _("No value"),
             blank["hover"].tolist()))
     if unlisted:
         fig.add_trace(_grey_choropleth(
-            geojson, unlisted, NO_DATA_COLOR, "No enrollments under these filters",
-            [f"<b>{plotly_text(d)}</b><br>no enrollments under these filters" for d in unlisted]))
+            geojson, unlisted, NO_DATA_COLOR, _("No enrollments under these filters"),
+            [f"<b>{plotly_text(d)}</b><br>" + _("no enrollments under these filters")
+             for d in unlisted]))
     outlines = [ring for f in features if f["properties"]["district"] in selected
                 for ring in _outer_rings(f["geometry"])]
     if outlines:
@@ -291,14 +311,13 @@ def district_map_chart(df: pd.DataFrame, geojson: dict, metric: str = "gap", pro
             mode="lines",
             line={"color": SELECTED_LINE_COLOR, "width": 3},
             hoverinfo="skip",
-            name="Selected (filters the dashboard)",
+            name=_("Selected (filters the dashboard)"),
             showlegend=True,
         ))
     fig.update_geos(fitbounds="geojson", visible=False)
     subtitle = _district_subtitle(values, metric, min_cell, unlisted)
-    top = 75 + 16 * (subtitle.count("<br>") + 1)
-    style_figure(fig, title, subtitle, height=500 + top)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": top, "b": 70},
+    style_figure(fig, title, subtitle, height=500)
+    fig.update_layout(margin={"l": 10, "r": 10, "b": 70},
                       legend={"y": -0.02, "yanchor": "top"}, dragmode=False)
     return fig
 
@@ -312,8 +331,9 @@ def district_ranked_chart(df: pd.DataFrame, metric: str = "gap", program: str = 
     unit = DISTRICT_METRICS[metric][1]
     shown = values[values["value"].notna() & ~values["suppressed"]].sort_values("value", ascending=False)
     if shown.empty:
-        return empty_chart(title, f"No district can be shown: each has fewer than {min_cell} people "
-                                  "for this figure, or would give such a district away.")
+        return empty_chart(title, _("No district can be shown: each has fewer than {min_cell} "
+                                    "people for this figure, or would give such a district "
+                                    "away.").format(min_cell=i18n.number(min_cell)))
     selected = set(shown["district"]) & set(selected)
     if metric == "gap":
         colors = [PROGRAM_COLORS["skills"] if v >= 0 else PROGRAM_COLORS["mindset"] for v in shown["value"]]
@@ -338,17 +358,18 @@ def district_ranked_chart(df: pd.DataFrame, metric: str = "gap", program: str = 
         showlegend=False,
     ))
     subtitle = _district_subtitle(values, metric, min_cell, [])
-    top = 75 + 16 * (subtitle.count("<br>") + 1)
-    style_figure(fig, title, subtitle, height=top + 120 + 32 * len(shown))
-    axis = {"pp": "Skills minus mindset (percentage points)", "percent": "Placed within 180 days (%)",
-            "days": "Median days to first job", "yuan": "Median monthly wage (yuan)",
-            "people": "Enrolled (people)"}[unit]
-    fig.update_xaxes(title=axis, ticksuffix=" pp" if unit == "pp" else "", zeroline=True,
+    style_figure(fig, title, subtitle, height=120 + 32 * len(shown))
+    axis = {"pp": _("Skills minus mindset (percentage points)"),
+            "percent": _("Placed within 180 days (%)"),
+            "days": _("Median days to first job"), "yuan": _("Median monthly wage (yuan)"),
+            "people": _("Enrolled (people)")}[unit]
+    fig.update_xaxes(title=axis_title(axis),
+                     zeroline=True,
                      zerolinecolor="#999999")
     fig.update_yaxes(autorange="reversed", ticktext=[f"<b>{plotly_text(d)}</b>" if d in selected
                                                       else plotly_text(d) for d in shown["district"]],
                      tickvals=shown["district"], title=None)
-    fig.update_layout(margin={"l": 120, "t": top, "b": 70})
+    fig.update_layout(margin={"l": 20, "b": 70})
     return fig
 
 
@@ -356,9 +377,9 @@ def district_gap_chart(gap: pd.DataFrame, min_cell: int = 10, selected=()) -> go
     """Skills and mindset placement within 180 days of exit per district as dots with Wilson 95%
     error bars, districts sorted by the gap (skills minus mindset) with its Newcombe interval at
     the right; districts whose gap is suppressed come last and their small sides are not drawn."""
-    title = "Placed within 180 days of exit, skills and mindset training, by district"
+    title = _("Placed within 180 days of exit, skills and mindset training, by district")
     if gap.empty:
-        return empty_chart(title, "No district has enrollments under these filters.")
+        return empty_chart(title, _("No district has enrollments under these filters."))
     ranked = gap[~gap["gap_suppressed"].astype(bool)].sort_values("gap", ascending=False)
     rest = gap[gap["gap_suppressed"].astype(bool)].sort_values("district")
     order = ranked["district"].tolist() + rest["district"].tolist()
@@ -382,33 +403,38 @@ def district_gap_chart(gap: pd.DataFrame, min_cell: int = 10, selected=()) -> go
             customdata=list(zip(part["district"], part[f"{rate}_n"], part[f"{program}_placed_180d_count"],
                                 part[f"{rate}_low"], part[f"{rate}_high"],
                                 [plotly_text(d) for d in part["district"]])),
-            hovertemplate=("<b>%{customdata[5]}</b><br>%{x:.1%} placed (95% CI %{customdata[3]:.1%}–"
-                           "%{customdata[4]:.1%})<br>%{customdata[2]:,.0f} of %{customdata[1]:,} "
-                           "followed<extra>%{fullData.name}</extra>"),
+            hovertemplate=_("<b>%{customdata[5]}</b><br>%{x:.1%} placed (95% CI %{customdata[3]:.1%}–"
+                            "%{customdata[4]:.1%})<br>%{customdata[2]:,.0f} of %{customdata[1]:,} "
+                            "followed<extra>%{fullData.name}</extra>"),
         ))
     for row in gap.to_dict("records"):
-        text = ("suppressed" if row["gap_suppressed"] else
-                f"{row['gap'] * 100:+.1f} pp [{row['gap_low'] * 100:+.1f}, {row['gap_high'] * 100:+.1f}]")
+        text = (_("suppressed") if row["gap_suppressed"] else
+                fmt.with_interval(fmt.points(row["gap"]),
+                                  fmt.interval(row["gap_low"], row["gap_high"], kind="difference")))
         fig.add_annotation(x=1.01, xref="paper", xanchor="left", y=row["district"], yref="y",
                            text=text, showarrow=False, font={"size": 12, "color": "#333333"})
     fig.add_annotation(x=1.01, xref="paper", xanchor="left", y=1.0, yref="paper", yanchor="bottom",
-                       text="<b>Gap (95% CI)</b>", showarrow=False, font={"size": 12})
+                       text="<b>" + _("Gap (95% CI)") + "</b>", showarrow=False, font={"size": 12})
     n_skills = int(gap["skills_placement_rate_180d_n"].sum())
     n_mindset = int(gap["mindset_placement_rate_180d_n"].sum())
-    subtitle = (f"Dots: share placed, 95% Wilson intervals; n = {n_skills:,} skills and {n_mindset:,} "
-                "mindset trainees followed 180 days.<br>Sorted by the gap, skills minus mindset "
-                "(95% Newcombe interval at the right): a raw difference, not an effect.")
+    subtitle = (_("Dots: share placed, 95% Wilson intervals; n = {skills_n} skills and {mindset_n} "
+                  "mindset trainees followed 180 days.").format(skills_n=i18n.number(n_skills),
+                                                                mindset_n=i18n.number(n_mindset))
+                + "<br>" + _("Sorted by the gap, skills minus mindset (95% Newcombe interval at "
+                             "the right): a raw difference, not an effect."))
     if not rest.empty:
-        subtitle += "<br>" + _listed(f"Gap suppressed (fewer than {min_cell} followed on either side,"
-                                     " or a side that would give such a district away), listed last:",
+        subtitle += "<br>" + _listed(_("Gap suppressed (fewer than {min_cell} followed on either "
+                                       "side, or a side that would give such a district away), "
+                                       "listed last:").format(min_cell=i18n.number(min_cell)),
                                      rest["district"].tolist(), per_line=6)
-    subtitle_lines = subtitle.count("<br>") + 1
-    height = 215 + 34 * len(order) + 16 * subtitle_lines
-    style_figure(fig, title, subtitle, height=height)
-    fig.update_xaxes(title="Placed within 180 days of exit", tickformat=".0%")
+    top = header_height(title, subtitle)
+    body = 125 + 34 * len(order)
+    height = body + top
+    style_figure(fig, title, subtitle, height=body)
+    fig.update_xaxes(title=axis_title(_("Placed within 180 days of exit")), tickformat=".0%")
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed",
                      tickvals=order, ticktext=bold_selected(order, selected), title=None)
     fig.update_layout(scattermode="group", scattergap=0.45,
-                      margin={"l": 120, "r": 190, "t": 90 + 16 * subtitle_lines, "b": 100},
-                      legend={"y": legend_offset(height, 90 + 16 * subtitle_lines, 100)})
+                      margin={"l": 20, "r": 190, "b": 100},
+                      legend={"y": legend_offset(height, top, 100)})
     return fig

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from reemploy.charts.style import (HOLLOW_NOTE_COLOR, empty_chart, hex_to_rgba, hollow_legend_entry,
+from reemploy.charts.style import (HOLLOW_NOTE_COLOR, LEGEND_AT_BOTTOM, empty_chart, hex_to_rgba, hollow_legend_entry,
                                    program_legend_entry, style_figure)
+from reemploy import i18n
 from reemploy.definitions import metric_label
+from reemploy.i18n import _
 from reemploy.labels import program_color, program_label
 from reemploy.figures.trends import COHORT_MEASURES
 
@@ -17,7 +19,7 @@ INCOMPLETE_SHADE = "rgba(127,127,127,0.12)"
 def _trailing_incomplete_start(df: pd.DataFrame, complete: str):
     """The earliest quarter from which some programme has only not-yet-complete cohorts left."""
     starts = []
-    for _, part in df.groupby("program_type", sort=False):
+    for _program, part in df.groupby("program_type", sort=False):
         done = part.loc[part[complete].astype(bool), "cohort_start"]
         tail = part if done.empty else part[part["cohort_start"] > done.max()]
         if not tail.empty:
@@ -33,14 +35,15 @@ def cohort_outcome_chart(df: pd.DataFrame, min_cell: int,
     fall; suppressed cohorts leave gaps."""
     successes, complete = COHORT_MEASURES[measure]
     label = metric_label(measure)
-    title = f"{label}, by enrollment quarter"
+    title = _("{measure}, by enrollment quarter").format(measure=label)
     if df.empty or df[measure].notna().sum() == 0:
-        return empty_chart(title, f"No cohort has {min_cell} or more people followed long enough.")
+        return empty_chart(title, _("No cohort has {min_cell} or more people followed long "
+                                    "enough.").format(min_cell=i18n.number(min_cell)))
     fig = go.Figure()
     for program, part in df.groupby("program_type", sort=False):
         color = program_color(program)
         done = part[complete].astype(bool)
-        status = ["" if d else "<br><i>not yet fully observed</i>" for d in done]
+        status = ["" if d else "<br><i>" + _("not yet fully observed") + "</i>" for d in done]
         program_legend_entry(fig, program)
         fig.add_trace(
             go.Scatter(
@@ -61,11 +64,14 @@ def cohort_outcome_chart(df: pd.DataFrame, min_cell: int,
                     "color": hex_to_rgba(color, 0.5),
                     "thickness": 1,
                 },
-                customdata=list(zip(part[f"{measure}_n"], part[successes], status)),
+                customdata=list(zip(part[f"{measure}_n"], part[successes], status,
+                                    [i18n.quarter(d.year, (d.month - 1) // 3 + 1)
+                                     for d in pd.to_datetime(part["cohort_start"])])),
                 hovertemplate=(
-                    f"%{{x|%Y Q%q}}<br>%{{y:.1%}} {label.lower()}"
-                    "<br>%{customdata[1]:,} of %{customdata[0]:,} followed%{customdata[2]}"
-                    "<extra>%{fullData.name}</extra>"
+                    "%{customdata[3]}<br>"
+                    + _("{measure}: {value}").format(measure=label, value="%{y:.1%}")
+                    + "<br>" + _("%{customdata[1]:,} of %{customdata[0]:,} followed")
+                    + "%{customdata[2]}<extra>%{fullData.name}</extra>"
                 ),
             )
         )
@@ -74,18 +80,19 @@ def cohort_outcome_chart(df: pd.DataFrame, min_cell: int,
         half_quarter = pd.Timedelta(days=45)
         fig.add_vrect(x0=start - half_quarter, x1=df["cohort_start"].max() + half_quarter,
                       fillcolor=INCOMPLETE_SHADE, line_width=0, layer="below",
-                      annotation_text="not yet fully observed", annotation_position="top left",
+                      annotation_text=_("not yet fully observed"), annotation_position="top left",
                       annotation_font={"size": 11, "color": HOLLOW_NOTE_COLOR})
     if not df[complete].astype(bool).all():
-        hollow_legend_entry(fig, "Hollow: not yet fully observed (partial, not a fall)")
+        hollow_legend_entry(fig, _("Hollow: not yet fully observed (partial, not a fall)"))
     total = int(df[f"{measure}_n"].sum())
     style_figure(
         fig,
         title,
-        f"Share placed, 95% Wilson intervals; n = {total:,} followed. Hollow and shaded: cohorts "
-        f"not yet followed for the full period.<br>Gaps: fewer than {min_cell} people, or a quarter "
-        "that would give such a quarter away (suppressed).",
-        height=460,
+        _("Share placed, 95% Wilson intervals; n = {count} followed. Hollow and shaded: cohorts "
+          "not yet followed for the full period.").format(count=i18n.number(total)) + "<br>"
+        + _("Gaps: fewer than {min_cell} people, or a quarter that would give such a quarter away "
+            "(suppressed).").format(min_cell=i18n.number(min_cell)),
+        height=400,
     )
     fig.update_yaxes(title=label, tickformat=".0%", rangemode="tozero")
     _quarter_axis(fig)
@@ -93,18 +100,20 @@ def cohort_outcome_chart(df: pd.DataFrame, min_cell: int,
 
 
 def _quarter_axis(fig: go.Figure) -> None:
+    # The legend at the bottom edge, under the quarter labels (tilted on a narrow screen).
+    fig.update_layout(legend=LEGEND_AT_BOTTOM, margin={"b": 140})
     # A labelled tick every quarter crowds and tilts over five years: label each Q1, grid each
     # quarter. The type is explicit because legend-only traces (x = None) come first.
-    fig.update_xaxes(title="Enrollment quarter", type="date", dtick="M12", tick0="2000-01-01",
-                     tickformat="%Y Q%q",
+    fig.update_xaxes(title=_("Enrollment quarter"), type="date", dtick="M12", tick0="2000-01-01",
+                     tickformat=_("%Y Q%q"),
                      minor={"dtick": "M3", "showgrid": True, "gridcolor": "#f3f3f3"})
 
 
 def cohort_enrollment_chart(df: pd.DataFrame) -> go.Figure:
     """Enrollments per quarter and programme; a quarter still running at as_of is hollow."""
-    title = "Enrollments per quarter, by programme"
+    title = _("Enrollments per quarter, by programme")
     if df.empty:
-        return empty_chart(title, "No enrollments under these filters.")
+        return empty_chart(title, _("No enrollments under these filters."))
     fig = go.Figure()
     for program, part in df.groupby("program_type", sort=False):
         color = program_color(program)
@@ -120,15 +129,19 @@ def cohort_enrollment_chart(df: pd.DataFrame) -> go.Figure:
             line={"color": color, "width": 2},
             marker={"color": ["white" if o else color for o in open_quarter],
                     "line": {"color": color, "width": 2}, "size": 7},
-            hovertemplate="%{x|%Y Q%q}<br>%{y:,} enrolled<extra>%{fullData.name}</extra>",
+            customdata=[[i18n.quarter(d.year, (d.month - 1) // 3 + 1)]
+                        for d in pd.to_datetime(part["cohort_start"])],
+            hovertemplate="%{customdata[0]}<br>" + _("%{y:,} enrolled")
+            + "<extra>%{fullData.name}</extra>",
         ))
-    subtitle = (f"People enrolling in each quarter; n = {int(df['enrolled_count'].sum()):,} "
-                "enrollments.")
+    subtitle = _("People enrolling in each quarter; n = {count} enrollments.").format(
+        count=i18n.number(int(df["enrolled_count"].sum())))
     if df["is_open_quarter"].astype(bool).any():
-        hollow_legend_entry(fig, "Hollow: quarter still running at as_of (partial count)")
-        subtitle += " The last quarter was still running at as_of."
-    style_figure(fig, title, subtitle, height=440)
-    fig.update_yaxes(title="Enrollments (people)", rangemode="tozero", tickformat=",")
+        hollow_legend_entry(fig, _("Hollow: quarter still running at the data date (partial "
+                                   "count)"))
+        subtitle += " " + _("The last quarter was still running at the data date.")
+    style_figure(fig, title, subtitle, height=380)
+    fig.update_yaxes(title=_("Enrollments (people)"), rangemode="tozero", tickformat=",")
     _quarter_axis(fig)
     return fig
 
