@@ -417,7 +417,7 @@ def build_pack(load: Loader, as_of: dt.date, filters: Filters, min_cell: int,
 
 def figure_text(row: dict, column: str, unit: str, min_cell: int,
                 program: str = "") -> tuple[str, str]:
-    """A headline figure as the Overview's cards write it (reemploy.ui._kpi_value): the value
+    """A headline figure as the Overview's cards and the pack write it: the value
     and the line under it (interval, n, flags), in the current language. "not applicable" where
     the programme has no such figure (no training has no course, so no completion and no cost
     per placement: tables.NOT_APPLICABLE)."""

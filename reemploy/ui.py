@@ -33,7 +33,6 @@ from reemploy import access, i18n
 from reemploy.i18n import N_, _
 from reemploy.contract import AGE_BANDS, EDUCATION_LEVELS, GENDERS, PROGRAM_TYPES
 from reemploy.labels import level_label, program_color, program_label
-from reemploy.figures.common import UNRELIABLE_BELOW
 from reemploy.db import connect
 from reemploy.charts.style import use_house_template
 from reemploy.figures import catalogue, headline
@@ -844,26 +843,6 @@ def _kpi_help(column: str) -> str:
                                                                 denominator=d.denominator)
 
 
-def _kpi_value(row, column: str, kind: str, cell: int) -> tuple[str, str]:
-    n = row.get(f"{column}_n", 0)
-    if row.get(f"{column}_suppressed", False):
-        # The card is narrow: the word alone, the rule in the caption under it.
-        return _("suppressed"), f"{fmt.suppressed_text(cell)} · {fmt.n_text(n)}"
-    value = row.get(column)
-    if kind == "rate":
-        text = fmt.percent(value)
-        detail = fmt.interval(row.get(f"{column}_low"), row.get(f"{column}_high"))
-    elif kind == "days":
-        text = _("not reached") if fmt.is_missing(value) else fmt.days(value)
-        detail = _("fewer than half placed by the data's date") if fmt.is_missing(value) else ""
-    else:
-        text = fmt.number(value, unit="yuan")
-        detail = ""
-    flag = (" · " + fmt.unreliable_text(UNRELIABLE_BELOW)
-            if row.get(f"{column}_unreliable", False) else "")
-    return text, " · ".join(p for p in (detail, fmt.n_text(n)) if p) + flag
-
-
 # Streamlit's named colours closest to labels.PROGRAM_COLORS, for text labels.
 PROGRAM_TEXT_COLORS = {"skills": "blue", "mindset": "orange", "combined": "green", "none": "gray"}
 
@@ -889,7 +868,9 @@ def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) 
             program = row["program_type"]
             if program == "none" and metric == "completion_rate":
                 continue
-            text, detail = _kpi_value(row, metric, kind, cell)
+            # The pack writes the same figure in the same words (pack.figure_text).
+            text, detail = pack.figure_text(row, metric, {"money": "yuan"}.get(kind, kind),
+                                            cell, program)
             before = previous_rows.get(program, {})
             delta = None
             if before and not row.get(f"{metric}_suppressed") and not before.get(f"{metric}_suppressed"):
