@@ -271,11 +271,11 @@ def clock_sentence(differences: pd.DataFrame) -> str | None:
     clocks = _("; ").join(parts)
     if len(verdicts) == 1:
         opening = _("Placement within 180 days, {first} minus {second}: {clocks}.").format(
-            first=first, second=second, clocks=clocks)
+            first=_lower(first), second=_lower(second), clocks=clocks)
     else:
         opening = _("Which training is ahead in placement within 180 days depends on how it is "
                     "measured. {first} minus {second}: {clocks}.").format(
-            first=first, second=second, clocks=clocks)
+            first=first, second=_lower(second), clocks=clocks)
     reason = _("Measured from exit, a long course gets its length for free and a job found "
                "during the course counts as a success; measured from enrollment, people still in "
                "a course search less (lock-in). The adjusted difference compares the same mix of "
