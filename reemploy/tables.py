@@ -129,7 +129,11 @@ def program_differences_table(differences: pd.DataFrame, min_cell: int) -> pd.Da
                     share=fmt.percent(excluded))
                 if row["estimate"] != "raw" and not fmt.is_missing(excluded) else "")
         rows.append({
-            columns["measure"]: metric_label(row["measure"]),
+            # Raw and adjusted rows of one measure differ in the label itself: the estimate
+            # column is off screen on a phone.
+            columns["measure"]: (metric_label(row["measure"]) if row["estimate"] == "raw" else
+                                 _("{measure} (adjusted)").format(
+                                     measure=metric_label(row["measure"]))),
             columns["estimate"]: estimate_text(row["estimate"]),
             program_label(first): _rate_with_n(row[f"{first}_rate"], row[f"{first}_n"]),
             program_label(second): _rate_with_n(row[f"{second}_rate"], row[f"{second}_n"]),

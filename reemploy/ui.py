@@ -810,8 +810,11 @@ def plain_title(fig) -> str | None:
     text = fig.layout.title.text if fig is not None else None
     if not text:
         return None
-    first_line = re.split(r"<br\s*/?>", text)[0]
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", first_line)).split()) or None
+    # The charts break long titles into lines for narrow screens: joined again, without a space
+    # between two Chinese characters.
+    text = re.sub(r"(?<=[\u3000-\u9fff\uff00-\uffef])<br\s*/?>(?=[\u3000-\u9fff\uff00-\uffef])",
+                  "", text)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split()) or None
 
 
 def show_table(table: pd.DataFrame, data: pd.DataFrame, key: str, how_to_read: str) -> None:
@@ -858,7 +861,8 @@ def kpi_cards(headline: pd.DataFrame, previous: pd.DataFrame | None, cell: int) 
         column.markdown(
             f"<div style='border-left:6px solid {program_color(program)};padding-left:8px'>"
             f"<b>{program_label(program)}</b><br><small>"
-            + _("{count} enrolled").format(count=i18n.number(row['enrolled_count']))
+            + (_("{count} registered, no course") if program == "none" else
+               _("{count} enrolled")).format(count=i18n.number(row['enrolled_count']))
             + "</small></div>",
             unsafe_allow_html=True,
         )

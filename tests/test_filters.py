@@ -143,7 +143,7 @@ def test_describe_reads_labels_not_codes_in_english_and_chinese():
     assert Filters().describe() == "all enrollments"
     with i18n.using("zh"):
         assert filters.describe() == (
-            "区县：北山；培训项目：技能培训、未参加培训；性别：女；年龄：50岁及以上；"
+            "区县：北山；培训项目：技能培训、未参加培训；性别：女性；年龄：50岁及以上；"
             "文化程度：初中；2001年1月1日至2001年6月30日参训")
         assert Filters().describe() == "全部参训人次"
         assert Filters(sectors=("coal",), scope=("Tiexi",)).describe() == \

@@ -409,8 +409,11 @@ def district_gap_chart(gap: pd.DataFrame, min_cell: int = 10, selected=()) -> go
         ))
     for row in gap.to_dict("records"):
         text = (_("suppressed") if row["gap_suppressed"] else
-                fmt.with_interval(fmt.points(row["gap"]),
-                                  fmt.interval(row["gap_low"], row["gap_high"], kind="difference")))
+                # Short: the column heading says these are 95% intervals, and the full format
+                # would run out of the chart's right margin.
+                _("{gap} ({low} to {high})").format(gap=fmt.points(row["gap"]),
+                                                    low=i18n.signed(row["gap_low"] * 100, 1),
+                                                    high=i18n.signed(row["gap_high"] * 100, 1)))
         fig.add_annotation(x=1.01, xref="paper", xanchor="left", y=row["district"], yref="y",
                            text=text, showarrow=False, font={"size": 12, "color": "#333333"})
     fig.add_annotation(x=1.01, xref="paper", xanchor="left", y=1.0, yref="paper", yanchor="bottom",
