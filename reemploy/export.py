@@ -462,14 +462,6 @@ COMPARISON_LABELS = {"skills vs mindset": N_("Skills training against mindset tr
 CLOCK_LABELS = {"from exit": N_("from exit"), "from enrollment": N_("from enrollment")}
 
 
-def _first_lower(text: str) -> str:
-    """A name inside a longer name: English lowers its first letter ("Skills training: placed
-    within..."); other languages have no case."""
-    if i18n.language() == "en" and text[:1].isupper() and not text[1:2].isupper():
-        return text[0].lower() + text[1:]
-    return text
-
-
 def _split_programme(column: str) -> tuple[str | None, str]:
     for program in PROGRAM_TYPES:
         if column.startswith(program + "_"):
@@ -516,7 +508,7 @@ def _known_label(column: str) -> str | None:
         if inner is None:
             return None
         return _("{programme}: {measure}").format(programme=labels.program_label(program),
-                                                 measure=_first_lower(inner))
+                                                 measure=i18n.inside_sentence(inner))
     name = _measure_name(column)
     if name is not None:
         return name

@@ -193,3 +193,12 @@ def fixed(format_func):
             return format_func(value)
 
     return formatted
+
+
+def inside_sentence(name: str) -> str:
+    """A name placed inside a sentence or a longer name: English lowers its first letter
+    ("Skills training" -> "skills training"), leaving acronyms ("WIOA") alone; other
+    languages have no case."""
+    if language() == "en" and name[:1].isupper() and not name[1:2].isupper():
+        return name[0].lower() + name[1:]
+    return name

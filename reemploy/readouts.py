@@ -27,19 +27,10 @@ def _quarter(timestamp) -> str:
     return i18n.quarter(timestamp.year, timestamp.quarter)
 
 
-def _signed(value: float, digits: int = 1) -> str:
-    """+1.5 / -0.3 / 0.0: no "-0.0" for a value that rounds to zero."""
-    return i18n.signed(value, digits)
-
-
 def _amount(value: float, measure: str) -> str:
     if measure == "median_monthly_wage":
         return fmt.signed(value, 0, "yuan")
     return fmt.points(value)
-
-
-def _join(items: list[str]) -> str:
-    return i18n.join(items)
 
 
 def _sentences(sentences: list[str]) -> str:
@@ -49,12 +40,6 @@ def _sentences(sentences: list[str]) -> str:
         text = sentence if not text else _("{sentence} {next_sentence}").format(
             sentence=text, next_sentence=sentence)
     return text
-
-
-def _lower(text: str) -> str:
-    """A name inside an English sentence ("Skills training" -> "skills training"); other
-    languages have no case, so this changes nothing there."""
-    return text.lower() if i18n.language() == "en" else text
 
 
 def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | None:
@@ -74,7 +59,7 @@ def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | No
         return None
     measure = part["measure"].iat[0]
     what = definition(measure).in_words
-    by = _lower(covariate_label(characteristic))
+    by = i18n.inside_sentence(covariate_label(characteristic))
     first, second = (program_label(p) for p in COMPARED_PROGRAMS)
     names = {level: level_label(characteristic, level) for level in part["level"]}
     ahead = part[part["gap_low"] > 0]
@@ -82,13 +67,13 @@ def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | No
     if ahead.empty and behind.empty:
         return _("By {characteristic}: no group shows a clear difference between {first} and "
                  "{second} in {measure} (every 95% interval includes zero).").format(
-            characteristic=by, first=_lower(first), second=_lower(second), measure=what)
+            characteristic=by, first=i18n.inside_sentence(first), second=i18n.inside_sentence(second), measure=what)
     if not ahead.empty and not behind.empty:
         return _("By {characteristic}: {first} does better on {measure} for {first_groups}, "
                  "{second} for {second_groups}.").format(
             characteristic=by, first=first, measure=what,
-            first_groups=_join([names[v] for v in ahead["level"]]), second=_lower(second),
-            second_groups=_join([names[v] for v in behind["level"]]))
+            first_groups=i18n.join([names[v] for v in ahead["level"]]), second=i18n.inside_sentence(second),
+            second_groups=i18n.join([names[v] for v in behind["level"]]))
     if ahead.empty:
         winner, clear = second, behind
         advantage = part.assign(a=-part["gap"], a_low=-part["gap_high"], a_high=-part["gap_low"])
@@ -111,7 +96,7 @@ def characteristic_sentence(gaps: pd.DataFrame, characteristic: str) -> str | No
         return _("By {characteristic}: {programme} does better on {measure} for {groups}; "
                  "elsewhere the difference is not clear.").format(
             characteristic=by, programme=winner, measure=what,
-            groups=_join([names[v] for v in clear["level"]]))
+            groups=i18n.join([names[v] for v in clear["level"]]))
     if len(part) == 1:
         return _("By {characteristic}: {programme} does better on {measure} for "
                  "{group}.").format(characteristic=by, programme=winner, measure=what,
@@ -146,7 +131,7 @@ def suppressed_cells(df: pd.DataFrame, measure: str, min_cell: int) -> str | Non
         parts["complementary" if reason == "complementary" else "small"].append(
             _("{programme}, {characteristic} {group} (n = {n})").format(
                 programme=program_label(row["program_type"]),
-                characteristic=_lower(covariate_label(row["characteristic"])),
+                characteristic=i18n.inside_sentence(covariate_label(row["characteristic"])),
                 group=level_label(row["characteristic"], row["level"]),
                 n=i18n.number(int(row[f"{measure}_n"]))))
     separator = _("; ")
@@ -271,11 +256,11 @@ def clock_sentence(differences: pd.DataFrame) -> str | None:
     clocks = _("; ").join(parts)
     if len(verdicts) == 1:
         opening = _("Placement within 180 days, {first} minus {second}: {clocks}.").format(
-            first=_lower(first), second=_lower(second), clocks=clocks)
+            first=i18n.inside_sentence(first), second=i18n.inside_sentence(second), clocks=clocks)
     else:
         opening = _("Which training is ahead in placement within 180 days depends on how it is "
                     "measured. {first} minus {second}: {clocks}.").format(
-            first=first, second=_lower(second), clocks=clocks)
+            first=first, second=i18n.inside_sentence(second), clocks=clocks)
     reason = _("Measured from exit, a long course gets its length for free and a job found "
                "during the course counts as a success; measured from enrollment, people still in "
                "a course search less (lock-in). The adjusted difference compares the same mix of "
@@ -316,17 +301,17 @@ def logrank_sentence(logrank: pd.DataFrame, curves_cross: bool = False) -> str:
     if test is None or bool(test.get("logrank_chi2_suppressed", False)) \
             or pd.isna(test["logrank_chi2"]):
         return _("Whether the {first} and {second} curves differ is not shown (too few "
-                 "people).").format(first=_lower(first), second=_lower(second))
+                 "people).").format(first=i18n.inside_sentence(first), second=i18n.inside_sentence(second))
     if test["logrank_p_value"] < 0.05:
         text = _("The {first} and {second} curves differ by more than chance would "
-                 "explain.").format(first=_lower(first), second=_lower(second))
+                 "explain.").format(first=i18n.inside_sentence(first), second=i18n.inside_sentence(second))
         if curves_cross:
             text = _sentences([text, _("The curves cross, so this says only that they differ, "
                                        "not which is ahead: see days without a job below.")])
         return text
     return _("The data cannot tell the {first} and {second} curves apart: the difference "
              "between them is within what chance would give.").format(
-        first=_lower(first), second=_lower(second))
+        first=i18n.inside_sentence(first), second=i18n.inside_sentence(second))
 
 
 def logrank_note(logrank: pd.DataFrame) -> str | None:
