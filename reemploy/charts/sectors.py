@@ -221,9 +221,8 @@ def sector_heatmap_chart(flows: pd.DataFrame, program: str = "skills", min_cell:
         zmax=max(0.5, float(pd.Series(z.ravel()).max())),
         xgap=2,
         ygap=2,
-        colorbar={"title": {"text": _("Share of the row"), "font": {"size": 12}}, "tickformat": ".0%",
-                  "thickness": 10, "len": 0.6, "orientation": "h", "y": 0.0, "yanchor": "bottom",
-                  "yref": "container", "x": 0.0, "xanchor": "left", "title_side": "right"},
+        # Every cell prints its share, so no colour bar: on a phone it only squeezed the chart.
+        showscale=False,
     ))
     total = int(row_totals.sum())
     subtitle = _("Rows: the sector of the lost job, each row 100%; columns: the sector of the "
