@@ -60,10 +60,10 @@ def shown_as_of(at: AppTest) -> set[str]:
 
 
 def enrolled_cards(at: AppTest) -> dict[str, int]:
-    """The Overview's "<programme> ... N enrolled" headers."""
+    """The Overview's "<programme> ... N enrolled" headers (no training: "N registered")."""
     cards = {}
     for markdown in at.markdown:
-        match = re.search(r"<b>(.+?)</b><br><small>([\d,]+) enrolled", markdown.value)
+        match = re.search(r"<b>(.+?)</b><br><small>([\d,]+) (?:enrolled|registered)", markdown.value)
         if match:
             cards[match.group(1)] = int(match.group(2).replace(",", ""))
     return cards
